@@ -1,0 +1,84 @@
+/**
+ * The configuration of one relay: the reference relay's `chatmail.ini` `[params]`
+ * keys (same names, same defaults) plus chatrelay's own keys. Keys keep their ini
+ * spelling so that an operator can grep the code for an option they read in the file.
+ */
+export type TlsMode = "self" | "acme" | "external";
+
+export interface Config {
+  /** File the config was read from, or "<embedded>". */
+  source: string;
+
+  // --- chatmail.ini [params] (reference §4) ---
+  mail_domain: string;
+  max_user_send_per_minute: number;
+  max_user_send_burst_size: number;
+  /** bytes */
+  max_mailbox_size: number;
+  /** bytes */
+  max_message_size: number;
+  /** days */
+  delete_mails_after: number;
+  /** days */
+  delete_large_after: number;
+  /** days */
+  delete_inactive_users_after: number;
+  username_min_length: number;
+  username_max_length: number;
+  password_min_length: number;
+  max_load_1m: number;
+  /** bytes */
+  min_available_memory: number;
+  /** bytes */
+  min_free_disk_space: number;
+  max_imap_connections: number;
+  max_smtp_connections: number;
+  /** "CERT_PATH KEY_PATH" or "" */
+  tls_external_cert_and_key: string;
+  www_folder: string;
+  disable_ipv6: boolean;
+  acme_email: string;
+  /** undefined = not advertised; "" = advertised as NIL */
+  iroh_relay: string | undefined;
+  mtail_address: string;
+  imap_rawlog: boolean;
+  imap_compress: boolean;
+  turn_socket_path: string;
+  privacy_postal: string;
+  privacy_mail: string;
+  privacy_pdo: string;
+  privacy_supervisor: string;
+
+  // --- chatrelay's own keys ---
+  /** Address every listener binds to. */
+  listen_address: string;
+  /** Ports; 0 disables a listener. */
+  smtp_port: number;
+  submission_port: number;
+  submissions_port: number;
+  imap_port: number;
+  imaps_port: number;
+  https_port: number;
+  http_port: number;
+  /** Folder for the SQLite database, message files, keys and certificates. */
+  data_dir: string;
+  push_url: string;
+  tls_mode: TlsMode;
+  /** Minimum TLS version on client ports (IMAP, submission). */
+  tls_min_version_client: "TLSv1.2" | "TLSv1.3";
+  /** DNS servers for MX/DKIM lookups, "host" or "host:port"; empty = system resolver. */
+  dns_servers: string[];
+  dkim_selector: string;
+  /** seconds between "* OK Still here" during IDLE */
+  imap_idle_keepalive: number;
+  /** TURN (calls): shared secret as in coturn's static-auth-secret; "" = not advertised */
+  turn_secret: string;
+  turn_host: string;
+  turn_port: number;
+  /** Port of a remote relay's HTTPS /mxdeliv and SMTP MX when delivering out (tests). */
+  outbound_https_port: number;
+  outbound_smtp_port: number;
+  /** Switch file: when it exists no new accounts are created. */
+  nocreate_file: string;
+  log_level: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
+}

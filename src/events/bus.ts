@@ -1,0 +1,46 @@
+/**
+ * The in-process event bus: "a mailbox of user X changed". Protocol sessions
+ * subscribe per user; whoever commits a change publishes after the commit.
+ * Behind this small interface so that several nodes can share one later.
+ */
+import type { MessageRecord } from "../store/types.ts";
+
+export type MailboxEvent =
+  | { kind: "exists"; address: string; mailboxId: number; records: MessageRecord[]; origin?: unknown }
+  | { kind: "expunge"; address: string; mailboxId: number; uids: number[]; origin?: unknown }
+  | { kind: "flags"; address: string; mailboxId: number; records: MessageRecord[]; origin?: unknown }
+  | { kind: "mailboxes"; address: string; origin?: unknown };
+
+export type Listener = (event: MailboxEvent) => void;
+
+export interface EventBus {
+  publish(event: MailboxEvent): void;
+  /** Returns the unsubscribe function. */
+  subscribe(address: string, listener: Listener): () => void;
+}
+
+/** Synchronous fan-out: a publish reaches every listener before it returns. */
+export class LocalEventBus implements EventBus {
+  private readonly listeners = new Map<string, Set<Listener>>();
+
+  publish(event: MailboxEvent): void {
+    const set = this.listeners.get(event.address);
+    if (!set) return;
+    for (const listener of [...set]) listener(event);
+  }
+
+  subscribe(address: string, listener: Listener): () => void {
+    let set = this.listeners.get(address);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(address, set);
+    }
+    set.add(listener);
+    return () => {
+      const current = this.listeners.get(address);
+      if (!current) return;
+      current.delete(listener);
+      if (current.size === 0) this.listeners.delete(address);
+    };
+  }
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Runs the test suite with node:test through tsx. Node 20 does not expand globs
+// itself, so the files are collected here. `node test/run.mjs [filter...]` runs
+// only files whose path contains one of the filters.
+import { spawnSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+function collect(dir, out) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) collect(path, out);
+    else if (name.endsWith(".test.ts")) out.push(path);
+  }
+  return out;
+}
+
+const filters = process.argv.slice(2);
+const files = collect("test", [])
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .sort();
+if (files.length === 0) {
+  console.error("no test files matched");
+  process.exit(1);
+}
+const result = spawnSync(
+  process.execPath,
+  ["--import", "tsx", "--test", "--test-concurrency=2", "--test-timeout=300000", ...files],
+  { stdio: "inherit" },
+);
+process.exit(result.status ?? 1);
