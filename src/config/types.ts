@@ -52,7 +52,7 @@ export interface Config {
   // --- chatrelay's own keys ---
   /** Address every listener binds to. */
   listen_address: string;
-  /** Ports; 0 disables a listener. */
+  /** Ports; -1 ("off" in the file) disables a listener, 0 lets the system pick one. */
   smtp_port: number;
   submission_port: number;
   submissions_port: number;

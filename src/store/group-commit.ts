@@ -1,0 +1,117 @@
+/**
+ * Group commit: write operations queue up here; the operations that are ready
+ * in the same turn of the event loop form one batch. A batch costs one fsync
+ * per touched directory (files were already fsynced by their writers, in
+ * parallel on the libuv threadpool) and one SQLite transaction, whose commit
+ * is one WAL fsync with synchronous=FULL. Only then are the promises settled.
+ *
+ * Each operation runs in its own savepoint, so a failing operation rolls back
+ * alone and rejects alone; the rest of the batch commits.
+ */
+import type { Database } from "better-sqlite3";
+import { fsyncDir } from "./blob-files.ts";
+
+interface Pending {
+  run: () => unknown;
+  dirs: readonly string[];
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+export interface GroupCommitHooks {
+  /** Runs inside the batch transaction after all operations (e.g. find unreferenced files). */
+  beforeCommit?: () => void;
+  /** Runs after the transaction committed (true) or failed as a whole (false). */
+  afterCommit?: (committed: boolean) => void;
+}
+
+export interface GroupCommitStats {
+  /** Operations submitted. */
+  ops: number;
+  /** Transactions committed or attempted. */
+  batches: number;
+  /** Directory fsyncs issued. */
+  dirSyncs: number;
+  /** Largest batch so far. */
+  maxBatch: number;
+}
+
+export class GroupCommit {
+  readonly stats: GroupCommitStats = { ops: 0, batches: 0, dirSyncs: 0, maxBatch: 0 };
+  private queue: Pending[] = [];
+  private active: Promise<void> | null = null;
+  private readonly runOne: (p: Pending) => unknown;
+  private readonly runBatch: (batch: Pending[]) => Array<{ ok: boolean; value: unknown }>;
+
+  constructor(
+    db: Database,
+    private readonly hooks: GroupCommitHooks = {},
+  ) {
+    // A transaction function called inside another one becomes a SAVEPOINT.
+    this.runOne = db.transaction((p: Pending) => p.run());
+    this.runBatch = db.transaction((batch: Pending[]) => {
+      const results = batch.map((p) => {
+        try {
+          return { ok: true, value: this.runOne(p) };
+        } catch (err) {
+          return { ok: false, value: err as unknown };
+        }
+      });
+      this.hooks.beforeCommit?.();
+      return results;
+    });
+  }
+
+  /**
+   * Queues `run` (synchronous SQLite work) to execute in the next batch after
+   * `dirs` have been fsynced. Resolves with its result once committed.
+   */
+  submit<T>(run: () => T, dirs: readonly string[] = []): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ run, dirs, resolve: resolve as (v: unknown) => void, reject });
+      this.stats.ops++;
+      if (!this.active) this.active = this.flushLoop();
+    });
+  }
+
+  /** Resolves when everything queued so far is settled. */
+  async drain(): Promise<void> {
+    while (this.active) await this.active;
+  }
+
+  private async flushLoop(): Promise<void> {
+    try {
+      // Let everything that becomes ready in this turn join the first batch.
+      await new Promise<void>((r) => setImmediate(r));
+      while (this.queue.length > 0) {
+        const batch = this.queue;
+        this.queue = [];
+        await this.flush(batch);
+      }
+    } finally {
+      this.active = null;
+    }
+  }
+
+  private async flush(batch: Pending[]): Promise<void> {
+    this.stats.batches++;
+    if (batch.length > this.stats.maxBatch) this.stats.maxBatch = batch.length;
+    const dirs = [...new Set(batch.flatMap((p) => p.dirs))];
+    let results: Array<{ ok: boolean; value: unknown }>;
+    try {
+      this.stats.dirSyncs += dirs.length;
+      await Promise.all(dirs.map(fsyncDir));
+      results = this.runBatch.immediate(batch);
+    } catch (err) {
+      this.hooks.afterCommit?.(false);
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    this.hooks.afterCommit?.(true);
+    batch.forEach((p, i) => {
+      const r = results[i]!;
+      if (r.ok) p.resolve(r.value);
+      else p.reject(r.value);
+    });
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The relay's certificate and key, by TLS mode (reference §5.6):
+ * - self: generated once into <data_dir>/tls/ (EC P-256, SANs <d>, www.<d>, mta-sts.<d>);
+ * - external: the operator's files from tls_external_cert_and_key;
+ * - acme: not built in yet; start-up says so.
+ */
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { isIpDomain } from "../config/domain.ts";
+import type { Config } from "../config/types.ts";
+import { selfSignedCertificate, type KeyAndCert } from "./selfsigned.ts";
+
+export class StartupError extends Error {}
+
+async function readPair(certPath: string, keyPath: string): Promise<KeyAndCert | undefined> {
+  try {
+    const [cert, key] = await Promise.all([readFile(certPath, "utf8"), readFile(keyPath, "utf8")]);
+    return { cert, key };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw e;
+  }
+}
+
+export function certificateNames(mailDomain: string): string[] {
+  if (isIpDomain(mailDomain)) return [mailDomain];
+  return [mailDomain, `www.${mailDomain}`, `mta-sts.${mailDomain}`];
+}
+
+export async function loadTlsMaterial(config: Config): Promise<KeyAndCert> {
+  if (config.tls_mode === "external") {
+    const [certPath, keyPath] = config.tls_external_cert_and_key.split(/\s+/);
+    if (!certPath || !keyPath)
+      throw new StartupError("tls_external_cert_and_key must be \"CERT_PATH KEY_PATH\"");
+    try {
+      const pair = await readPair(certPath, keyPath);
+      if (!pair) throw new Error("file not found");
+      return pair;
+    } catch (e) {
+      throw new StartupError(`cannot read certificate ${certPath} / key ${keyPath}: ${(e as Error).message}`);
+    }
+  }
+  if (config.tls_mode === "acme")
+    throw new StartupError(
+      "tls_mode acme is not built in yet: set tls_external_cert_and_key (e.g. certbot's files) or use a _-prefixed domain for self-signed mode",
+    );
+  const dir = join(config.data_dir, "tls");
+  const certPath = join(dir, "cert.pem");
+  const keyPath = join(dir, "key.pem");
+  const existing = await readPair(certPath, keyPath);
+  if (existing) return existing;
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const pair = await selfSignedCertificate(certificateNames(config.mail_domain));
+  await writeFile(`${keyPath}.tmp`, pair.key, { mode: 0o600 });
+  await writeFile(`${certPath}.tmp`, pair.cert);
+  await rename(`${keyPath}.tmp`, keyPath);
+  await rename(`${certPath}.tmp`, certPath);
+  return pair;
+}

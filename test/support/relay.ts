@@ -1,0 +1,64 @@
+/**
+ * Starts a whole relay for a test: temp data folder, self-signed TLS, every
+ * listener on an ephemeral loopback port. `close()` stops it and removes the folder.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { testConfig } from "../../src/config/load.ts";
+import type { Config } from "../../src/config/types.ts";
+import { silentLogger, type Logger } from "../../src/log.ts";
+import { Relay } from "../../src/relay.ts";
+
+export interface TestRelay {
+  relay: Relay;
+  config: Config;
+  host: string;
+  domain: string;
+  imapsPort: number;
+  imapPort: number;
+  submissionsPort: number;
+  submissionPort: number;
+  smtpPort: number;
+  httpsPort: number;
+  httpPort: number;
+  /** A fresh address of this relay that logs in (and is created) with `password`. */
+  newAddress(): string;
+  password: string;
+  close(): Promise<void>;
+}
+
+let counter = 0;
+
+export async function startTestRelay(
+  overrides: Partial<Config> = {},
+  opts: { log?: Logger; keepDataDir?: boolean } = {},
+): Promise<TestRelay> {
+  const dataDir = overrides.data_dir ?? mkdtempSync(join(tmpdir(), "chatrelay-test-"));
+  const config = testConfig({ ...overrides, data_dir: dataDir });
+  const relay = await Relay.start(config, opts.log ?? silentLogger);
+  const p = relay.ports;
+  return {
+    relay,
+    config,
+    host: "127.0.0.1",
+    domain: config.mail_domain,
+    imapsPort: p.imaps ?? -1,
+    imapPort: p.imap ?? -1,
+    submissionsPort: p.submissions ?? -1,
+    submissionPort: p.submission ?? -1,
+    smtpPort: p.smtp ?? -1,
+    httpsPort: p.https ?? -1,
+    httpPort: p.http ?? -1,
+    password: "test-password-123",
+    newAddress() {
+      counter++;
+      const local = `t${process.pid.toString(36)}${counter.toString(36)}`.padEnd(9, "x").slice(0, 9);
+      return `${local}@${config.mail_domain}`;
+    },
+    async close() {
+      await relay.stop(1000);
+      if (!opts.keepDataDir && overrides.data_dir === undefined) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
