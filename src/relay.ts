@@ -6,9 +6,18 @@ import { mkdir } from "node:fs/promises";
 import type { AddressInfo, Server } from "node:net";
 import { AccountService } from "./accounts/accounts.ts";
 import type { Config } from "./config/types.ts";
+import { isIpDomain } from "./config/domain.ts";
+import { Delivery } from "./delivery/pipeline.ts";
+import { LocalDelivery } from "./delivery/local.ts";
+import { loadOrCreateDkimKey } from "./dkim/keys.ts";
+import { dkimKeyPath } from "./dkim/path.ts";
+import { signMessage } from "./dkim/sign.ts";
+import { verifyAligned } from "./dkim/verify.ts";
+import { createResolver } from "./dns/resolver.ts";
 import { LocalEventBus } from "./events/bus.ts";
 import { ImapServer } from "./imap/server.ts";
 import type { Logger } from "./log.ts";
+import { SmtpService } from "./smtp/server.ts";
 import { openStore } from "./store/open.ts";
 import type { Store } from "./store/types.ts";
 import { loadTlsMaterial, StartupError } from "./tls/material.ts";
@@ -23,7 +32,9 @@ export interface RelayParts {
   store: Store;
   bus: LocalEventBus;
   accounts: AccountService;
+  delivery: Delivery;
   imap: ImapServer;
+  smtp: SmtpService;
 }
 
 /** Turns "address in use" and friends into one clear start-up line. */
@@ -58,9 +69,28 @@ export class Relay {
     const store = await openStore(config.data_dir, { log });
     const bus = new LocalEventBus();
     const accounts = new AccountService({ config, store, log });
+    const resolver = createResolver(config.dns_servers);
+    let signer = null;
+    if (!isIpDomain(config.mail_domain)) {
+      const { privateKeyPem } = await loadOrCreateDkimKey(dkimKeyPath(config));
+      const opts = { domain: config.mail_domain, selector: config.dkim_selector, privateKeyPem };
+      signer = { sign: (m: Buffer) => signMessage(m, opts) };
+    }
+    const verifier = { verify: (m: Buffer, fromDomain: string) => verifyAligned(m, fromDomain, resolver) };
+    const local = new LocalDelivery(config, store, bus, log);
+    const delivery = new Delivery({ config, log, local, signer, verifier, outbound: null });
     const imap = new ImapServer({ config, store, accounts, bus, log, tls });
-    const relay = new Relay({ config, log, store, bus, accounts, imap });
+    const smtp = new SmtpService({ config, accounts, delivery, log, tls });
+    const relay = new Relay({ config, log, store, bus, accounts, delivery, imap, smtp });
+    const host = config.listen_address;
     try {
+      await relay.listen("smtp", config.smtp_port, () => smtp.listen("mx", "starttls", config.smtp_port, host));
+      await relay.listen("submissions", config.submissions_port, () =>
+        smtp.listen("submission", "implicit", config.submissions_port, host),
+      );
+      await relay.listen("submission", config.submission_port, () =>
+        smtp.listen("submission", "starttls", config.submission_port, host),
+      );
       await relay.listen("imaps", config.imaps_port, () => imap.listen(config.imaps_port, config.listen_address, "implicit"));
       await relay.listen("imap", config.imap_port, () => imap.listen(config.imap_port, config.listen_address, "starttls"));
     } catch (e) {
@@ -80,8 +110,8 @@ export class Relay {
 
   /** Drains sessions, then closes the store. */
   async stop(graceMs = 5000): Promise<void> {
-    const { imap, store, accounts } = this.parts;
-    await imap.close(graceMs);
+    const { imap, smtp, store, accounts } = this.parts;
+    await Promise.all([imap.close(graceMs), smtp.close()]);
     for (const s of this.servers) s.close();
     await accounts.close();
     await store.close();

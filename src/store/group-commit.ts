@@ -8,7 +8,7 @@
  * Each operation runs in its own savepoint, so a failing operation rolls back
  * alone and rejects alone; the rest of the batch commits.
  */
-import type { Database } from "better-sqlite3";
+import type { Database, Transaction } from "better-sqlite3";
 import { fsyncDir } from "./blob-files.ts";
 
 interface Pending {
@@ -21,8 +21,11 @@ interface Pending {
 export interface GroupCommitHooks {
   /** Runs inside the batch transaction after all operations (e.g. find unreferenced files). */
   beforeCommit?: () => void;
-  /** Runs after the transaction committed (true) or failed as a whole (false). */
-  afterCommit?: (committed: boolean) => void;
+  /**
+   * Runs after the transaction committed (true) or failed as a whole (false);
+   * the batch's promises settle after it (e.g. once unreferenced files are gone).
+   */
+  afterCommit?: (committed: boolean) => Promise<void>;
 }
 
 export interface GroupCommitStats {
@@ -41,7 +44,7 @@ export class GroupCommit {
   private queue: Pending[] = [];
   private active: Promise<void> | null = null;
   private readonly runOne: (p: Pending) => unknown;
-  private readonly runBatch: (batch: Pending[]) => Array<{ ok: boolean; value: unknown }>;
+  private readonly runBatch: Transaction<(batch: Pending[]) => Array<{ ok: boolean; value: unknown }>>;
 
   constructor(
     db: Database,
@@ -103,11 +106,11 @@ export class GroupCommit {
       await Promise.all(dirs.map(fsyncDir));
       results = this.runBatch.immediate(batch);
     } catch (err) {
-      this.hooks.afterCommit?.(false);
+      await this.hooks.afterCommit?.(false);
       for (const p of batch) p.reject(err);
       return;
     }
-    this.hooks.afterCommit?.(true);
+    await this.hooks.afterCommit?.(true);
     batch.forEach((p, i) => {
       const r = results[i]!;
       if (r.ok) p.resolve(r.value);

@@ -142,12 +142,7 @@ export interface Store {
   getMessage(mailboxId: number, uid: number): Promise<MessageRecord | undefined>;
   readBlob(blobId: string): Promise<Buffer>;
   /** Durable. Returns the records that exist, with their new flags. */
-  storeFlags(
-    mailboxId: number,
-    uids: number[],
-    mode: FlagMode,
-    flags: string[],
-  ): Promise<MessageRecord[]>;
+  storeFlags(mailboxId: number, uids: number[], mode: FlagMode, flags: string[]): Promise<MessageRecord[]>;
   /** Durable. Removes the given UIDs; returns the UIDs that were removed. */
   expunge(mailboxId: number, uids: number[]): Promise<number[]>;
   /** Durable. Copies in UID order; returns [sourceUid, newUid] pairs. */

@@ -1,0 +1,159 @@
+/**
+ * The delivery pipeline: every entry point (SMTP submission, SMTP MX, HTTPS
+ * /mxdeliv, internal bounces) hands `accept(envelope, message, origin)` the same
+ * three things, and this one place decides, stores and sends.
+ *
+ * Implementation notes (invariants every path keeps):
+ * - Decide first (policy/, pure), then change the message (rewrite, DKIM), then
+ *   store; the positive reply is returned only after the store said "durable".
+ * - Local delivery publishes on the event bus right after the commit, in the same
+ *   tick: IMAP IDLE sessions write EXISTS without any delay.
+ * - Unknown local recipients are never revealed at RCPT time; they get a
+ *   DKIM-signed bounce from MAILER-DAEMON that keeps the original Message-ID.
+ * - Nothing delivered or sent carries the sender's IP address.
+ */
+import { addressDomain, isIpDomain, isLocalDomain } from "../config/domain.ts";
+import type { Config } from "../config/types.ts";
+import type { Logger } from "../log.ts";
+import { checkIncoming, checkIpLiteral, checkOutgoing } from "../policy/gate.ts";
+import { Gcra } from "../policy/gcra.ts";
+import { rewriteSubmitted } from "../policy/rewrite.ts";
+import { buildBounce, type FailedRecipient } from "./bounce.ts";
+import type { LocalDelivery } from "./local.ts";
+import { type Envelope, type Origin, type Reply, splitAddress } from "./types.ts";
+
+export interface DkimSigner {
+  sign(message: Buffer): Promise<Buffer>;
+}
+
+export interface DkimVerifier {
+  /** Strictly aligned DKIM pass for `fromDomain`, or the reply to refuse with. */
+  verify(message: Buffer, fromDomain: string): Promise<{ ok: true } | { ok: false; code: number; text: string }>;
+}
+
+/** Hands messages for other domains to the outbound queue (federation). */
+export interface Outbound {
+  enqueue(envelope: Envelope, message: Buffer): Promise<void>;
+}
+
+export interface DeliveryDeps {
+  config: Config;
+  log: Logger;
+  local: LocalDelivery;
+  signer: DkimSigner | null;
+  verifier: DkimVerifier | null;
+  outbound: Outbound | null;
+  now?: () => number;
+}
+
+const OK: Reply = { code: 250, text: "2.0.0 OK" };
+
+export class Delivery {
+  private readonly limiter: Gcra;
+  private readonly domain: string;
+
+  constructor(private readonly deps: DeliveryDeps) {
+    const c = deps.config;
+    this.limiter = new Gcra({
+      perMinute: c.max_user_send_per_minute,
+      burst: c.max_user_send_burst_size,
+      now: deps.now,
+    });
+    this.domain = addressDomain(c.mail_domain);
+  }
+
+  isLocal(address: string): boolean {
+    return isLocalDomain(splitAddress(address).domain, this.deps.config.mail_domain);
+  }
+
+  /** Whether a recipient can be accepted at all (remote ones need the outbound queue). */
+  canRoute(address: string): Reply | undefined {
+    if (this.isLocal(address) || this.deps.outbound) return undefined;
+    return { code: 451, text: "4.4.0 Delivery to other domains is not available on this relay yet" };
+  }
+
+  /** Reference §3.3: GCRA per envelope sender, checked at MAIL FROM. */
+  admitSender(mailFrom: string): Reply | undefined {
+    const r = this.limiter.take(mailFrom.toLowerCase());
+    if (r.ok) return undefined;
+    return { code: 450, text: `4.7.1: Too much mail from ${mailFrom}` };
+  }
+
+  async accept(envelope: Envelope, message: Buffer, origin: Origin): Promise<Reply> {
+    if (origin.kind === "submission") return this.submitted(envelope, message);
+    if (origin.kind === "mx") return this.incoming(envelope, message, origin.peerIp);
+    return this.route(envelope, message);
+  }
+
+  private async submitted(envelope: Envelope, message: Buffer): Promise<Reply> {
+    const verdict = checkOutgoing({ mailFrom: envelope.mailFrom, recipients: envelope.recipients, message });
+    if (!verdict.ok) return { code: verdict.code, text: verdict.text };
+    let out = rewriteSubmitted(message);
+    if (this.deps.signer) out = await this.deps.signer.sign(out);
+    return this.route(envelope, out);
+  }
+
+  private async incoming(envelope: Envelope, message: Buffer, peerIp: string): Promise<Reply> {
+    const local = envelope.recipients.filter((r) => this.isLocal(r));
+    if (local.length === 0) return { code: 554, text: "5.7.1 Relay access denied" };
+    const verdict = checkIncoming({
+      mailFrom: envelope.mailFrom,
+      recipients: local,
+      message,
+      // every account gets enforceE2EEincoming at creation (reference §3.4 step 5)
+      enforceE2EE: () => true,
+    });
+    if (!verdict.ok) return { code: verdict.code, text: verdict.text };
+    if (verdict.needs === "ip-literal") {
+      const ip = checkIpLiteral(verdict.fromDomain, peerIp);
+      if (!ip.ok) return { code: ip.code, text: ip.text };
+    } else {
+      if (!this.deps.verifier) return { code: 451, text: "4.7.0 DKIM verification unavailable" };
+      const dkim = await this.deps.verifier.verify(message, verdict.fromDomain);
+      if (!dkim.ok) return { code: dkim.code, text: dkim.text };
+    }
+    return this.route({ mailFrom: verdict.envelopeFrom, recipients: local }, message);
+  }
+
+  /** Local recipients are stored now; remote ones go to the outbound queue. */
+  private async route(envelope: Envelope, message: Buffer): Promise<Reply> {
+    const local: string[] = [];
+    const remote: string[] = [];
+    for (const r of envelope.recipients) (this.isLocal(r) ? local : remote).push(r);
+    if (remote.length && !this.deps.outbound) return this.canRoute(remote[0]!)!;
+    if (remote.length) await this.deps.outbound!.enqueue({ mailFrom: envelope.mailFrom, recipients: remote }, message);
+    if (local.length) {
+      const result = await this.deps.local.deliver(local, message, envelope.mailFrom);
+      if (result.unknown.length && envelope.mailFrom !== "") {
+        await this.bounce(
+          envelope.mailFrom,
+          message,
+          result.unknown.map((recipient) => ({
+            recipient,
+            status: "5.1.1",
+            diagnostic: "550 5.1.1 Recipient address rejected: User unknown",
+          })),
+        );
+      }
+    }
+    return OK;
+  }
+
+  /** A DKIM-signed DSN to `to`; bounces themselves are never bounced. */
+  async bounce(to: string, original: Buffer, failed: FailedRecipient[]): Promise<void> {
+    if (to === "" || /^mailer-daemon@/i.test(to)) return;
+    let dsn = buildBounce({
+      domain: this.domain,
+      reportingMta: isIpDomain(this.deps.config.mail_domain) ? this.domain : this.deps.config.mail_domain,
+      to,
+      original,
+      failed,
+    });
+    if (this.deps.signer) dsn = await this.deps.signer.sign(dsn);
+    try {
+      await this.route({ mailFrom: "", recipients: [to] }, dsn);
+    } catch (e) {
+      this.deps.log.warn({ err: (e as Error).message }, "could not deliver a bounce");
+    }
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Sequence sets (RFC 3501 §9 sequence-set, RFC 9051 §9): "1:*", "5,7:9", "*".
+ * `*` is the largest number in use; a range "a:b" is the same as "b:a" and is
+ * inclusive. For UIDs a range past the last UID matches only existing messages
+ * ("5:504" with max UID 3 matches nothing), while "n:*" with n > max still matches
+ * the last message, because "*" is the last UID and the range is min..max.
+ */
+import type { Reader } from "./reader.ts";
+
+/** One element; `null` stands for "*". */
+export interface SeqRange {
+  start: number | null;
+  end: number | null;
+}
+
+export type SequenceSet = SeqRange[];
+
+function seqNumber(r: Reader): number | null {
+  if (r.take("*")) return null;
+  return r.nzNumber();
+}
+
+export function parseSequenceSet(r: Reader): SequenceSet {
+  const out: SequenceSet = [];
+  for (;;) {
+    const start = seqNumber(r);
+    let end = start;
+    if (r.take(":")) end = seqNumber(r);
+    out.push({ start, end });
+    if (!r.take(",")) return out;
+  }
+}
+
+/** Whether the set mentions "*" anywhere. */
+export function usesStar(set: SequenceSet): boolean {
+  return set.some((x) => x.start === null || x.end === null);
+}
+
+function bounds(range: SeqRange, max: number): [number, number] {
+  const a = range.start ?? max;
+  const b = range.end ?? max;
+  return a <= b ? [a, b] : [b, a];
+}
+
+/**
+ * Message sequence numbers selected by `set` for a mailbox of `count` messages,
+ * ascending and unique. Returns null when a number lies outside 1..count (RFC 9051
+ * §6.4.4 and RFC 3501 §9: such a set is invalid and the command gets BAD), or when
+ * the mailbox is empty.
+ */
+export function resolveSequenceNumbers(set: SequenceSet, count: number): number[] | null {
+  if (count === 0) return null;
+  const marks = new Uint8Array(count + 1);
+  for (const range of set) {
+    const [lo, hi] = bounds(range, count);
+    if (lo < 1 || hi > count) return null;
+    marks.fill(1, lo, hi + 1);
+  }
+  const out: number[] = [];
+  for (let i = 1; i <= count; i++) if (marks[i]) out.push(i);
+  return out;
+}
+
+/** First index in ascending `sorted` whose value is >= x. */
+function lowerBound(sorted: ArrayLike<number>, x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Indexes into ascending `uids` of the messages `set` selects as a UID set.
+ * UIDs that do not exist are ignored (RFC 3501 §6.4.8).
+ */
+export function resolveUidIndexes(set: SequenceSet, uids: ArrayLike<number>): number[] {
+  const n = uids.length;
+  if (n === 0) return [];
+  const max = uids[n - 1]!;
+  const picked = new Set<number>();
+  let ordered = true;
+  let last = -1;
+  for (const range of set) {
+    const [lo, hi] = bounds(range, max);
+    for (let i = lowerBound(uids, lo); i < n && uids[i]! <= hi; i++) {
+      if (!picked.has(i)) {
+        if (i < last) ordered = false;
+        picked.add(i);
+        last = i;
+      }
+    }
+  }
+  const out = [...picked];
+  if (!ordered) out.sort((a, b) => a - b);
+  return out;
+}
+
+/** Ascending numbers → compact set text "1:3,5,7:9" (used in COPYUID, ESEARCH-like output). */
+export function formatSequenceSet(numbers: number[]): string {
+  const parts: string[] = [];
+  let i = 0;
+  while (i < numbers.length) {
+    let j = i;
+    while (j + 1 < numbers.length && numbers[j + 1] === numbers[j]! + 1) j++;
+    parts.push(i === j ? String(numbers[i]) : `${numbers[i]}:${numbers[j]}`);
+    i = j + 1;
+  }
+  return parts.join(",");
+}
+

@@ -1,0 +1,46 @@
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openStore, type SqliteStore } from "../../src/store/open.ts";
+
+export interface TempStore {
+  dir: string;
+  store: SqliteStore;
+  reopen(): Promise<SqliteStore>;
+  cleanup(): Promise<void>;
+}
+
+/** A store in a fresh temporary directory. */
+export async function tempStore(): Promise<TempStore> {
+  const dir = mkdtempSync(join(tmpdir(), "chatrelay-store-"));
+  const t: TempStore = {
+    dir,
+    store: await openStore(dir),
+    async reopen() {
+      await t.store.close();
+      t.store = await openStore(dir);
+      return t.store;
+    },
+    async cleanup() {
+      await t.store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return t;
+}
+
+/** Number of body files under `<dir>/messages`. */
+export function countFiles(dir: string): number {
+  let n = 0;
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else n++;
+    }
+  };
+  walk(join(dir, "messages"));
+  return n;
+}
+
+export const msg = (text: string, flags?: string[]) => ({ data: Buffer.from(text), flags });
