@@ -182,13 +182,13 @@ export const SCHEMA: Schema = {
     parse: v.text,
     default: "",
     format: str,
-    doc: "Accepted for compatibility; chatrelay runs no mtail.",
+    doc: "IP address for the metrics listener (the reference relay runs mtail on port 3903 there); empty = no metrics. Never a public address.",
   }),
   imap_rawlog: reference({
     parse: v.boolean,
     default: false,
     format: bool,
-    doc: "true = write each IMAP session's protocol lines to the log (debug level). Do not use in production.",
+    doc: "true = log the IMAP protocol of every session for debugging. Not for production.",
   }),
   imap_compress: reference({
     parse: v.boolean,
@@ -343,7 +343,7 @@ export const IGNORED_KEYS: Record<string, string> = {
 
 export const CONFIG_KEYS = Object.keys(SCHEMA) as ConfigKey[];
 
-function defaultOf<K extends ConfigKey>(key: K, basis: DefaultBasis): Config[K] {
+export function defaultOf<K extends ConfigKey>(key: K, basis: DefaultBasis): Config[K] {
   const d = SCHEMA[key].default as Config[K] | ((b: DefaultBasis) => Config[K]);
   return typeof d === "function" ? d(basis) : d;
 }
@@ -356,8 +356,6 @@ export function defaultConfig(mail_domain: string, source = "<defaults>"): Confi
   config.mail_domain = mail_domain;
   return config as unknown as Config;
 }
-
-export { defaultOf };
 
 /** The default written the way the docs and the template show it. */
 export function defaultText(key: ConfigKey): string {

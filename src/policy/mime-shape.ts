@@ -1,0 +1,206 @@
+// The top-level MIME shape of a message, as the encryption gate needs it:
+// the top-level header section, its Content-Type, and for a multipart body
+// the parts one level down (RFC 2046 §5.1.1), each with its own headers and
+// body. Bytes are scanned, never searched as text, so a boundary or a
+// Content-Type line inside a body cannot change the structure. Total: bad
+// input yields `{ ok: false }` or flags on the shape, never an exception.
+
+import { type ContentType, DEFAULT_CONTENT_TYPE, parseContentType } from "./content-type.ts";
+import { type HeaderSection, headerValues, scanHeaders } from "./headers.ts";
+
+const LF = 0x0a;
+const CR = 0x0d;
+const SP = 0x20;
+const HT = 0x09;
+const DASH = 0x2d;
+
+export interface MimeEntity {
+  headers: HeaderSection;
+  contentType: ContentType;
+  /** More than one Content-Type or Content-Transfer-Encoding field, or a duplicated parameter. */
+  ambiguous: boolean;
+  /** The body bytes (a view into the message, not a copy). */
+  body: Buffer;
+}
+
+export interface MimePart extends MimeEntity {
+  /** A line in the part's header section was neither a field nor a continuation. */
+  malformed: boolean;
+}
+
+export interface MimeShape extends MimeEntity {
+  raw: Buffer;
+  /** The parts of a multipart body; null if not multipart or without a boundary. */
+  parts: MimePart[] | null;
+  /** True when the multipart body ended with a close delimiter. */
+  closed: boolean;
+}
+
+export type MimeShapeResult = { ok: true; shape: MimeShape } | { ok: false; error: string };
+
+function entityType(headers: HeaderSection): { contentType: ContentType; ambiguous: boolean } {
+  const types = headerValues(headers, "content-type");
+  const encodings = headerValues(headers, "content-transfer-encoding");
+  const contentType = types.length === 0 ? DEFAULT_CONTENT_TYPE : parseContentType(types[0] as string);
+  const ambiguous = types.length > 1 || encodings.length > 1 || contentType.duplicateParams;
+  return { contentType, ambiguous };
+}
+
+function isWsp(c: number | undefined): boolean {
+  return c === SP || c === HT;
+}
+
+interface Delimiter {
+  /** Offset where the delimiter line starts ("--boundary"). */
+  lineStart: number;
+  /** Offset after the delimiter line's line ending. */
+  next: number;
+  close: boolean;
+}
+
+// RFC 2046 §5.1.1: a delimiter is "--" boundary at the start of a line,
+// followed by optional transport padding (LWSP) and the line end; the close
+// delimiter has "--" right after the boundary.
+function findDelimiter(buf: Buffer, delim: Buffer, from: number, bodyStart: number, end: number): Delimiter | null {
+  let at = from;
+  while (at < end) {
+    const idx = buf.indexOf(delim, at);
+    if (idx === -1 || idx + delim.length > end) return null;
+    at = idx + 1;
+    if (idx !== bodyStart && buf[idx - 1] !== LF) continue;
+    let p = idx + delim.length;
+    const close = p + 1 < end && buf[p] === DASH && buf[p + 1] === DASH;
+    if (close) p += 2;
+    let q = p;
+    while (q < end && isWsp(buf[q])) q++;
+    if (q < end && buf[q] === CR && q + 1 < end && buf[q + 1] === LF) q += 2;
+    else if (q < end && buf[q] === LF) q += 1;
+    else if (q < end) {
+      if (!close) continue; // "--boundaryX": not a delimiter
+      const lf = buf.indexOf(LF, q);
+      q = lf === -1 || lf >= end ? end : lf + 1; // close delimiter: rest of the line is epilogue
+    }
+    return { lineStart: idx, next: q, close };
+  }
+  return null;
+}
+
+/** The line ending that precedes a delimiter belongs to the delimiter (RFC 2046 §5.1.1). */
+function partEnd(buf: Buffer, partStart: number, lineStart: number): number {
+  let e = lineStart;
+  if (e > partStart && buf[e - 1] === LF) e--;
+  if (e > partStart && buf[e - 1] === CR) e--;
+  return e;
+}
+
+function parsePart(buf: Buffer, start: number, end: number): MimePart {
+  const headers = scanHeaders(buf, start, end);
+  const { contentType, ambiguous } = entityType(headers);
+  return {
+    headers,
+    contentType,
+    ambiguous,
+    body: buf.subarray(headers.bodyStart, end),
+    malformed: headers.malformed > 0,
+  };
+}
+
+function splitMultipart(buf: Buffer, bodyStart: number, boundary: string): { parts: MimePart[]; closed: boolean } {
+  const end = buf.length;
+  const delim = Buffer.from(`--${boundary}`, "utf8");
+  const parts: MimePart[] = [];
+  let d = findDelimiter(buf, delim, bodyStart, bodyStart, end);
+  while (d !== null && !d.close) {
+    const start = d.next;
+    const next = findDelimiter(buf, delim, start, bodyStart, end);
+    if (next === null) {
+      parts.push(parsePart(buf, start, end)); // missing close delimiter: part runs to the end
+      return { parts, closed: false };
+    }
+    parts.push(parsePart(buf, start, partEnd(buf, start, next.lineStart)));
+    d = next;
+  }
+  return { parts, closed: d !== null };
+}
+
+/** Parses the top-level MIME shape of `raw`. */
+export function parseMimeShape(raw: Buffer): MimeShapeResult {
+  if (raw.length === 0) return { ok: false, error: "empty message" };
+  const headers = scanHeaders(raw);
+  if (headers.malformed > 0) {
+    const bad = headers.fields.findIndex((f) => f.malformed);
+    return { ok: false, error: `malformed header line ${bad + 1}` };
+  }
+  const { contentType, ambiguous } = entityType(headers);
+  const body = raw.subarray(headers.bodyStart);
+  let parts: MimePart[] | null = null;
+  let closed = false;
+  const boundary = contentType.params.boundary;
+  if (contentType.mime.startsWith("multipart/") && boundary !== undefined && boundary !== "") {
+    const split = splitMultipart(raw, headers.bodyStart, boundary);
+    parts = split.parts;
+    closed = split.closed;
+  }
+  return { ok: true, shape: { raw, headers, contentType, ambiguous, body, parts, closed } };
+}
+
+export function isMultipart(entity: MimeEntity): boolean {
+  return entity.contentType.mime.startsWith("multipart/");
+}
+
+const BASE64_BODY = /^[A-Za-z0-9+/=\s]*$/;
+
+// RFC 2045 §6.7 quoted-printable: "=XX" is an octet, "=" at the line end is a soft break.
+function decodeQuotedPrintable(body: Buffer): Buffer {
+  const out = Buffer.alloc(body.length);
+  let n = 0;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i] as number;
+    if (c !== 0x3d) {
+      out[n++] = c;
+      continue;
+    }
+    let j = i + 1;
+    while (j < body.length && isWsp(body[j])) j++;
+    if (j < body.length && body[j] === CR && body[j + 1] === LF) {
+      i = j + 1;
+      continue;
+    }
+    if (j < body.length && body[j] === LF) {
+      i = j;
+      continue;
+    }
+    if (j >= body.length) {
+      i = j;
+      continue;
+    }
+    const hex = body.toString("latin1", i + 1, i + 3);
+    if (/^[0-9A-Fa-f]{2}$/.test(hex)) {
+      out[n++] = Number.parseInt(hex, 16);
+      i += 2;
+    } else {
+      out[n++] = c;
+    }
+  }
+  return out.subarray(0, n);
+}
+
+/** The body with its Content-Transfer-Encoding (RFC 2045 §6) undone; null if unknown or invalid. */
+export function decodedBody(entity: MimeEntity): Buffer | null {
+  const cte = (headerValues(entity.headers, "content-transfer-encoding")[0] ?? "7bit").trim().toLowerCase();
+  switch (cte) {
+    case "7bit":
+    case "8bit":
+    case "binary":
+      return entity.body;
+    case "base64": {
+      const text = entity.body.toString("latin1");
+      if (!BASE64_BODY.test(text)) return null;
+      return Buffer.from(text.replace(/\s+/g, ""), "base64");
+    }
+    case "quoted-printable":
+      return decodeQuotedPrintable(entity.body);
+    default:
+      return null;
+  }
+}
