@@ -15,7 +15,9 @@ import { signMessage } from "./dkim/sign.ts";
 import { verifyAligned } from "./dkim/verify.ts";
 import { createResolver } from "./dns/resolver.ts";
 import { LocalEventBus } from "./events/bus.ts";
+import { HttpService } from "./http/server.ts";
 import { ImapServer } from "./imap/server.ts";
+import { PushNotifier } from "./push/notifier.ts";
 import type { Logger } from "./log.ts";
 import { SmtpService } from "./smtp/server.ts";
 import { openStore } from "./store/open.ts";
@@ -35,6 +37,8 @@ export interface RelayParts {
   delivery: Delivery;
   imap: ImapServer;
   smtp: SmtpService;
+  http: HttpService;
+  push: PushNotifier;
 }
 
 /** Turns "address in use" and friends into one clear start-up line. */
@@ -81,7 +85,9 @@ export class Relay {
     const delivery = new Delivery({ config, log, local, signer, verifier, outbound: null });
     const imap = new ImapServer({ config, store, accounts, bus, log, tls });
     const smtp = new SmtpService({ config, accounts, delivery, log, tls });
-    const relay = new Relay({ config, log, store, bus, accounts, delivery, imap, smtp });
+    const http = new HttpService({ config, accounts, delivery, log, tls, imap, smtp });
+    const push = new PushNotifier({ config, store, bus, log });
+    const relay = new Relay({ config, log, store, bus, accounts, delivery, imap, smtp, http, push });
     const host = config.listen_address;
     try {
       await relay.listen("smtp", config.smtp_port, () => smtp.listen("mx", "starttls", config.smtp_port, host));
@@ -93,6 +99,9 @@ export class Relay {
       );
       await relay.listen("imaps", config.imaps_port, () => imap.listen(config.imaps_port, config.listen_address, "implicit"));
       await relay.listen("imap", config.imap_port, () => imap.listen(config.imap_port, config.listen_address, "starttls"));
+      await relay.listen("https", config.https_port, () => http.listenHttps(config.https_port, host));
+      await relay.listen("http", config.http_port, () => http.listenHttp(config.http_port, host));
+      await push.start();
     } catch (e) {
       await relay.stop();
       throw e;
@@ -110,8 +119,9 @@ export class Relay {
 
   /** Drains sessions, then closes the store. */
   async stop(graceMs = 5000): Promise<void> {
-    const { imap, smtp, store, accounts } = this.parts;
-    await Promise.all([imap.close(graceMs), smtp.close()]);
+    const { imap, smtp, http, push, store, accounts } = this.parts;
+    await Promise.all([imap.close(graceMs), smtp.close(), http.close()]);
+    await push.stop();
     for (const s of this.servers) s.close();
     await accounts.close();
     await store.close();

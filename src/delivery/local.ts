@@ -19,11 +19,6 @@ export interface LocalResult {
   unknown: string[];
 }
 
-/** Who sent a delivered message; the push notifier skips self-sent copies. */
-export interface DeliveryOrigin {
-  sender: string;
-}
-
 export class LocalDelivery {
   constructor(
     private readonly config: Config,
@@ -38,9 +33,9 @@ export class LocalDelivery {
     const data = stripForLocalDelivery(message);
     await Promise.all(unique.map((r) => this.makeRoom(r, data.length)));
     const stored = await this.store.deliver(unique, { data, internalDate: this.now() });
-    const origin: DeliveryOrigin = { sender: sender.toLowerCase() };
+    const from = sender.toLowerCase();
     for (const [address, record] of stored) {
-      this.bus.publish({ kind: "exists", address, mailboxId: record.mailboxId, records: [record], origin });
+      this.bus.publish({ kind: "exists", address, mailboxId: record.mailboxId, records: [record], sender: from });
     }
     return {
       delivered: [...stored.keys()],

@@ -43,8 +43,8 @@ export function toCrlf(message: Buffer): Buffer {
   return out.subarray(0, to);
 }
 
-/** Field name: printable US-ASCII except ":" (RFC 5322 §3.6.8 ftext). */
-const FIELD_START = /^([\x21-\x39\x3b-\x7e]+):/;
+/** Field name: printable US-ASCII except ":" (RFC 5322 §3.6.8 ftext); WSP before the colon is obsolete syntax (§4.5.8). */
+const FIELD_START = /^([\x21-\x39\x3b-\x7e]+)[ \t]*:/;
 
 /**
  * Parses the header section of a message whose lines end in CRLF (see toCrlf). A message

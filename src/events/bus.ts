@@ -6,7 +6,15 @@
 import type { MessageRecord } from "../store/types.ts";
 
 export type MailboxEvent =
-  | { kind: "exists"; address: string; mailboxId: number; records: MessageRecord[]; origin?: unknown }
+  | {
+      kind: "exists";
+      address: string;
+      mailboxId: number;
+      records: MessageRecord[];
+      origin?: unknown;
+      /** Set for deliveries (not APPEND/COPY): the envelope sender, "" for bounces. */
+      sender?: string;
+    }
   | { kind: "expunge"; address: string; mailboxId: number; uids: number[]; origin?: unknown }
   | { kind: "flags"; address: string; mailboxId: number; records: MessageRecord[]; origin?: unknown }
   | { kind: "mailboxes"; address: string; origin?: unknown };
@@ -17,16 +25,26 @@ export interface EventBus {
   publish(event: MailboxEvent): void;
   /** Returns the unsubscribe function. */
   subscribe(address: string, listener: Listener): () => void;
+  /** Every event of every user (push notifier, metrics). Returns the unsubscribe function. */
+  subscribeAll(listener: Listener): () => void;
 }
 
 /** Synchronous fan-out: a publish reaches every listener before it returns. */
 export class LocalEventBus implements EventBus {
   private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly everything = new Set<Listener>();
 
   publish(event: MailboxEvent): void {
     const set = this.listeners.get(event.address);
-    if (!set) return;
-    for (const listener of [...set]) listener(event);
+    if (set) for (const listener of [...set]) listener(event);
+    for (const listener of this.everything) listener(event);
+  }
+
+  subscribeAll(listener: Listener): () => void {
+    this.everything.add(listener);
+    return () => {
+      this.everything.delete(listener);
+    };
   }
 
   subscribe(address: string, listener: Listener): () => void {

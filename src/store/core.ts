@@ -188,7 +188,9 @@ export class Core {
     if (!committed) return;
     await Promise.all(
       ids.map((id) =>
-        this.blobs.remove(id).catch((err: unknown) => this.log.warn({ err }, "store: cannot remove body file")),
+        this.blobs
+          .remove(id)
+          .catch((err: unknown) => this.log.warn({ err }, "store: cannot remove body file")),
       ),
     );
   }

@@ -44,3 +44,9 @@ export function countFiles(dir: string): number {
 }
 
 export const msg = (text: string, flags?: string[]) => ({ data: Buffer.from(text), flags });
+
+/** The body the durability child appends for (run, seq): 1-9 KiB, derived from both. */
+export function durabilityBody(run: number, seq: number): Buffer {
+  const line = `run ${run} message ${seq} `;
+  return Buffer.from(line.repeat(Math.ceil((1024 + ((seq * 7919) % 8192)) / line.length)));
+}

@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { openStore } from "../../src/store/open.ts";
+import { durabilityBody, tempStore } from "./helpers.ts";
+
+const CHILD = fileURLToPath(new URL("./durability-child.ts", import.meta.url));
+
+/** Runs the child until it has acknowledged `acks` appends, then SIGKILLs it. Returns uid → seq. */
+function runChild(dir: string, run: number, concurrency: number, acks: number): Promise<Map<number, number>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", CHILD, dir, String(run), String(concurrency)], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const acked = new Map<number, number>();
+    let buffer = "";
+    let stderr = "";
+    let killed = false;
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout.on("data", (d: Buffer) => {
+      if (killed) return;
+      buffer += d.toString();
+      const lines = buffer.split("\n");
+      buffer = lines.pop()!;
+      for (const line of lines) {
+        const [uid, seq] = line.split(" ").map(Number);
+        acked.set(uid!, seq!);
+        if (acked.size >= acks) {
+          // Kill right after reading an acknowledgement, mid-flight for the other writers.
+          killed = true;
+          child.kill("SIGKILL");
+          break;
+        }
+      }
+    });
+    child.on("error", reject);
+    child.on("exit", (code, signal) => {
+      if (signal === "SIGKILL" && killed) resolve(acked);
+      else reject(new Error(`child exited early (${code ?? signal}): ${stderr}`));
+    });
+  });
+}
+
+test("every acknowledged append survives SIGKILL with identical bytes", async () => {
+  const t = await tempStore();
+  await t.store.close();
+  try {
+    const runs: Array<[concurrency: number, acks: number]> = [
+      [1, 15],
+      [8, 40],
+      [32, 120],
+      [32, 77],
+    ];
+    let maxUid = 0;
+    for (const [run, [concurrency, acks]] of runs.entries()) {
+      const acked = await runChild(t.dir, run, concurrency, acks);
+      assert.ok(acked.size >= acks);
+      const store = await openStore(t.dir);
+      try {
+        const inbox = (await store.getMailbox("durable@example.org", "INBOX"))!;
+        // UIDs handed out in this run are above those of earlier runs.
+        assert.ok(Math.min(...acked.keys()) > maxUid);
+        for (const [uid, seq] of acked) {
+          const rec = await store.getMessage(inbox.id, uid);
+          assert.ok(rec, `acknowledged uid ${uid} is missing after kill`);
+          assert.deepEqual(await store.readBlob(rec.blobId), durabilityBody(run, seq));
+        }
+        // No committed row may point at a missing file.
+        const all = await store.listMessages(inbox.id);
+        for (const rec of all) assert.equal((await store.readBlob(rec.blobId)).length, rec.size);
+        maxUid = Math.max(maxUid, ...all.map((m) => m.uid));
+        assert.ok(inbox.uidNext > maxUid);
+      } finally {
+        await store.close();
+      }
+    }
+  } finally {
+    t.store = await openStore(t.dir);
+    await t.cleanup();
+  }
+});
