@@ -9,6 +9,7 @@ import type { Config } from "./config/types.ts";
 import { isIpDomain } from "./config/domain.ts";
 import { Delivery } from "./delivery/pipeline.ts";
 import { LocalDelivery } from "./delivery/local.ts";
+import { OutboundQueue } from "./delivery/outbound/queue.ts";
 import { loadOrCreateDkimKey } from "./dkim/keys.ts";
 import { dkimKeyPath } from "./dkim/path.ts";
 import { signMessage } from "./dkim/sign.ts";
@@ -35,6 +36,7 @@ export interface RelayParts {
   bus: LocalEventBus;
   accounts: AccountService;
   delivery: Delivery;
+  outbound: OutboundQueue;
   imap: ImapServer;
   smtp: SmtpService;
   http: HttpService;
@@ -57,13 +59,18 @@ export async function bound(name: ListenerName, host: string, port: number, star
   }
 }
 
+export interface RelayOptions {
+  /** Extra CAs trusted when delivering to other servers (tests, private PKI). */
+  outboundCa?: string[];
+}
+
 export class Relay {
   readonly ports: Partial<Record<ListenerName, number>> = {};
   private readonly servers: Server[] = [];
 
   private constructor(readonly parts: RelayParts) {}
 
-  static async start(config: Config, log: Logger): Promise<Relay> {
+  static async start(config: Config, log: Logger, opts: RelayOptions = {}): Promise<Relay> {
     try {
       await mkdir(config.data_dir, { recursive: true });
     } catch (e) {
@@ -82,12 +89,20 @@ export class Relay {
     }
     const verifier = { verify: (m: Buffer, fromDomain: string) => verifyAligned(m, fromDomain, resolver) };
     const local = new LocalDelivery(config, store, bus, log);
-    const delivery = new Delivery({ config, log, local, signer, verifier, outbound: null });
+    const outbound: OutboundQueue = new OutboundQueue({
+      config,
+      store,
+      dns: resolver,
+      log,
+      ca: opts.outboundCa,
+      onFailed: (mailFrom, message, failed) => delivery.bounce(mailFrom, message, failed),
+    });
+    const delivery: Delivery = new Delivery({ config, log, local, signer, verifier, outbound });
     const imap = new ImapServer({ config, store, accounts, bus, log, tls });
     const smtp = new SmtpService({ config, accounts, delivery, log, tls });
     const http = new HttpService({ config, accounts, delivery, log, tls, imap, smtp });
     const push = new PushNotifier({ config, store, bus, log });
-    const relay = new Relay({ config, log, store, bus, accounts, delivery, imap, smtp, http, push });
+    const relay = new Relay({ config, log, store, bus, accounts, delivery, outbound, imap, smtp, http, push });
     const host = config.listen_address;
     try {
       await relay.listen("smtp", config.smtp_port, () => smtp.listen("mx", "starttls", config.smtp_port, host));
@@ -102,6 +117,7 @@ export class Relay {
       await relay.listen("https", config.https_port, () => http.listenHttps(config.https_port, host));
       await relay.listen("http", config.http_port, () => http.listenHttp(config.http_port, host));
       await push.start();
+      outbound.start();
     } catch (e) {
       await relay.stop();
       throw e;
@@ -119,9 +135,9 @@ export class Relay {
 
   /** Drains sessions, then closes the store. */
   async stop(graceMs = 5000): Promise<void> {
-    const { imap, smtp, http, push, store, accounts } = this.parts;
+    const { imap, smtp, http, push, outbound, store, accounts } = this.parts;
     await Promise.all([imap.close(graceMs), smtp.close(), http.close()]);
-    await push.stop();
+    await Promise.all([push.stop(), outbound.stop()]);
     for (const s of this.servers) s.close();
     await accounts.close();
     await store.close();

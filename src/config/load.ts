@@ -117,7 +117,7 @@ export function loadConfig(path: string): LoadedConfig {
     const reason =
       err instanceof TypeError
         ? "not valid UTF-8"
-        : String((err as Error).message).replace(/, \w+ '.*'$/s, "");
+        : String((err as Error).message).replace(/, \w+( '.*')?$/s, "");
     throw new ConfigError(`${path}: cannot read: ${reason}`, path);
   }
   return parseConfig(text, path);

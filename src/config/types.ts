@@ -75,6 +75,8 @@ export interface Config {
   turn_secret: string;
   turn_host: string;
   turn_port: number;
+  /** seconds a message may wait in the outbound queue before it bounces (2 days) */
+  max_queue_lifetime: number;
   /** Port of a remote relay's HTTPS /mxdeliv and SMTP MX when delivering out (tests). */
   outbound_https_port: number;
   outbound_smtp_port: number;

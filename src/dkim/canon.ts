@@ -9,7 +9,10 @@ import type { HeaderField } from "./message.ts";
  */
 export function relaxedHeader(raw: string): string {
   const colon = raw.indexOf(":");
-  const name = raw.slice(0, colon).replace(/[ \t]+$/, "").toLowerCase();
+  const name = raw
+    .slice(0, colon)
+    .replace(/[ \t]+$/, "")
+    .toLowerCase();
   const value = raw
     .slice(colon + 1)
     .replace(/\r\n(?=[ \t])/g, "")

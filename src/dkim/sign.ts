@@ -50,7 +50,17 @@ const SIGNED_PREFIXES = ["resent-", "list-", "chat-"];
 const NEVER_SIGNED = new Set(["resent-bcc"]);
 
 /** Listed once more than they occur (OpenDKIM OversignHeaders). */
-const OVERSIGNED = ["from", "reply-to", "subject", "date", "to", "cc", "in-reply-to", "references", "autocrypt"];
+const OVERSIGNED = [
+  "from",
+  "reply-to",
+  "subject",
+  "date",
+  "to",
+  "cc",
+  "in-reply-to",
+  "references",
+  "autocrypt",
+];
 const OVERSIGNED_PREFIXES = ["resent-", "list-"];
 
 function isSigned(key: string): boolean {
@@ -107,7 +117,8 @@ function privateKey(pem: string): KeyObject {
 
 function checkLabel(what: string, value: string): string {
   const ascii = domainToASCII(value.toLowerCase().replace(/\.$/, "")) || value;
-  if (!/^[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?$/.test(ascii)) throw new DkimSignError(`invalid DKIM ${what}: ${value}`);
+  if (!/^[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?$/.test(ascii))
+    throw new DkimSignError(`invalid DKIM ${what}: ${value}`);
   return ascii;
 }
 

@@ -3,8 +3,9 @@
  * must verify and its d= must equal the From domain (strict alignment, like DMARC adkim=s,
  * RFC 7489 §3.1.1). Signatures are checked by mailauth (RFC 6376 §6).
  */
-import { dkimVerify } from "mailauth/lib/dkim/verify.js";
+
 import { domainToASCII } from "node:url";
+import { dkimVerify } from "mailauth/lib/dkim/verify.js";
 import { DnsError } from "../dns/resolver.ts";
 import type { TxtResolver } from "./key-cache.ts";
 import { parseHeaderBlock, toCrlf } from "./message.ts";
@@ -82,7 +83,11 @@ function accepted(r: SignatureResult, fromDomain: string): boolean {
   return true;
 }
 
-export async function verifyAligned(message: Buffer, fromDomain: string, resolver: KeyResolver): Promise<VerifyResult> {
+export async function verifyAligned(
+  message: Buffer,
+  fromDomain: string,
+  resolver: KeyResolver,
+): Promise<VerifyResult> {
   const crlf = toCrlf(message);
   const parsed = parseHeaderBlock(crlf);
   if (!parsed.ok) return { ok: false, code: 500, text: UNPARSABLE };

@@ -6,8 +6,8 @@
 //   packets are (PKESK | SKESK)* SEIPD.
 // Plaintext, PGP/inline, signed-only mail and MDNs are all unencrypted.
 
-import { type MimePart, type MimeShape, decodedBody, isMultipart, parseMimeShape } from "./mime-shape.ts";
-import { type Direction, checkArmoredPayload } from "./openpgp.ts";
+import { decodedBody, isMultipart, type MimePart, type MimeShape, parseMimeShape } from "./mime-shape.ts";
+import { checkArmoredPayload, type Direction } from "./openpgp.ts";
 
 export type { Direction } from "./openpgp.ts";
 
@@ -31,7 +31,8 @@ export function checkEncrypted(msg: MimeShape | Buffer, direction: Direction): E
     shape = msg;
   }
   if (shape.ambiguous) return { ok: false, reason: "duplicated top-level Content-Type" };
-  if (shape.contentType.mime !== "multipart/encrypted") return { ok: false, reason: "not multipart/encrypted" };
+  if (shape.contentType.mime !== "multipart/encrypted")
+    return { ok: false, reason: "not multipart/encrypted" };
   const parts = shape.parts;
   if (parts === null) return { ok: false, reason: "multipart without boundary" };
   if (parts.length !== 2) return { ok: false, reason: `${parts.length} parts instead of 2` };

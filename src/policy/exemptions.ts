@@ -33,7 +33,11 @@ function decodedSubject(shape: MimeShape): string | undefined {
  * Setup Message", multipart/mixed. Delta Chat no longer sends these; kept
  * while older clients may.
  */
-export function isSelfSentSetupMessage(shape: MimeShape, fromAddress: string, recipients: readonly string[]): boolean {
+export function isSelfSentSetupMessage(
+  shape: MimeShape,
+  fromAddress: string,
+  recipients: readonly string[],
+): boolean {
   if (recipients.length !== 1) return false;
   if ((recipients[0] as string).toLowerCase() !== fromAddress.toLowerCase()) return false;
   if (decodedSubject(shape) !== "Autocrypt Setup Message") return false;

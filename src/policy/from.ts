@@ -28,7 +28,7 @@ type Token =
   | { kind: "literal"; text: string }
   | { kind: "special"; text: string };
 
-const SPECIALS = "()<>[]:;@\\,.\"";
+const SPECIALS = '()<>[]:;@\\,."';
 
 /** RFC 5322 §3.2 lexical tokens; comments and whitespace dropped. Null on unbalanced input. */
 function tokenize(s: string): Token[] | null {
@@ -79,7 +79,8 @@ function tokenize(s: string): Token[] | null {
 }
 
 const isSpecial = (t: Token | undefined, ch: string): boolean => t?.kind === "special" && t.text === ch;
-const DOT_ATOM = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~\u0080-\uffff]+(\.[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~\u0080-\uffff]+)*$/;
+const DOT_ATOM =
+  /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~\u0080-\uffff]+(\.[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~\u0080-\uffff]+)*$/;
 const LABEL = /^[A-Za-z0-9_\u0080-\uffff]([A-Za-z0-9_\-\u0080-\uffff]*[A-Za-z0-9_\u0080-\uffff])?$/;
 // addr-spec = local-part "@" domain (RFC 5322 §3.4.1, with obs-local-part).
 function addrSpec(tokens: Token[]): { localPart: string; domain: string; literal: string | null } | null {
@@ -175,6 +176,7 @@ export function parseMailbox(value: string): FromResult {
 export function extractFrom(headers: HeaderSection): FromResult {
   const values = headerValues(headers, "from");
   if (values.length === 0) return { ok: false, error: "missing", raw: "" };
-  if (values.length > 1) return { ok: false, error: "more than one From field", raw: (values[0] as string).trim() };
+  if (values.length > 1)
+    return { ok: false, error: "more than one From field", raw: (values[0] as string).trim() };
   return parseMailbox(values[0] as string);
 }

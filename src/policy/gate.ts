@@ -6,12 +6,12 @@
 
 import { isEncrypted } from "./encryption.ts";
 import { isMailerDaemonReport, isSelfSentSetupMessage } from "./exemptions.ts";
-import { type FromResult, extractFrom } from "./from.ts";
+import { extractFrom, type FromResult } from "./from.ts";
 import type { Gcra } from "./gcra.ts";
 import { canonicalIp } from "./ip.ts";
 import { type MimeShape, parseMimeShape } from "./mime-shape.ts";
 import { isSecureJoin } from "./securejoin.ts";
-import { ACCEPT, ENCRYPTION_NEEDED, type Verdict, reject } from "./verdict.ts";
+import { ACCEPT, ENCRYPTION_NEEDED, reject, type Verdict } from "./verdict.ts";
 
 export type { Verdict } from "./verdict.ts";
 

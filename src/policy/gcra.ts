@@ -33,7 +33,8 @@ export class Gcra {
 
   constructor(options: GcraOptions) {
     const { perMinute, burst } = options;
-    if (!(Number.isFinite(perMinute) && perMinute > 0)) throw new RangeError("perMinute must be a positive number");
+    if (!(Number.isFinite(perMinute) && perMinute > 0))
+      throw new RangeError("perMinute must be a positive number");
     if (!(Number.isInteger(burst) && burst >= 1)) throw new RangeError("burst must be an integer >= 1");
     this.#t = Math.max(1, Math.floor(60_000_000 / perMinute));
     this.#tau = this.#t * (burst - 1);

@@ -61,7 +61,13 @@ interface Delimiter {
 // RFC 2046 §5.1.1: a delimiter is "--" boundary at the start of a line,
 // followed by optional transport padding (LWSP) and the line end; the close
 // delimiter has "--" right after the boundary.
-function findDelimiter(buf: Buffer, delim: Buffer, from: number, bodyStart: number, end: number): Delimiter | null {
+function findDelimiter(
+  buf: Buffer,
+  delim: Buffer,
+  from: number,
+  bodyStart: number,
+  end: number,
+): Delimiter | null {
   let at = from;
   while (at < end) {
     const idx = buf.indexOf(delim, at);
@@ -105,7 +111,11 @@ function parsePart(buf: Buffer, start: number, end: number): MimePart {
   };
 }
 
-function splitMultipart(buf: Buffer, bodyStart: number, boundary: string): { parts: MimePart[]; closed: boolean } {
+function splitMultipart(
+  buf: Buffer,
+  bodyStart: number,
+  boundary: string,
+): { parts: MimePart[]; closed: boolean } {
   const end = buf.length;
   const delim = Buffer.from(`--${boundary}`, "utf8");
   const parts: MimePart[] = [];

@@ -8,7 +8,7 @@
 //   "secure-join: vg-request".
 
 import { firstHeader } from "./headers.ts";
-import { type MimeShape, decodedBody, isMultipart, parseMimeShape } from "./mime-shape.ts";
+import { decodedBody, isMultipart, type MimeShape, parseMimeShape } from "./mime-shape.ts";
 
 const HEADER_VALUES = new Set(["vc-request", "vg-request"]);
 const BODY_VALUES = new Set(["secure-join: vc-request", "secure-join: vg-request"]);

@@ -13,4 +13,6 @@ export function replyLine(v: Verdict): string {
   return v.ok ? "250 OK" : `${v.code} ${v.text}`;
 }
 
-export const ENCRYPTION_NEEDED: Verdict = Object.freeze(reject(523, "Encryption Needed: Invalid Unencrypted Mail"));
+export const ENCRYPTION_NEEDED: Verdict = Object.freeze(
+  reject(523, "Encryption Needed: Invalid Unencrypted Mail"),
+);

@@ -82,28 +82,52 @@ export class GroupCommit {
     while (this.active) await this.active;
   }
 
+  /**
+   * A two-stage pipeline: while batch N commits (synchronously, one WAL
+   * fsync), the directory fsyncs of batch N + 1 already run on the threadpool.
+   */
   private async flushLoop(): Promise<void> {
     try {
       // Let everything that becomes ready in this turn join the first batch.
       await new Promise<void>((r) => setImmediate(r));
-      while (this.queue.length > 0) {
-        const batch = this.queue;
-        this.queue = [];
-        await this.flush(batch);
+      let batch = this.take();
+      let synced = batch && this.syncDirs(batch);
+      while (batch && synced) {
+        const syncError = await synced;
+        const next = this.take();
+        const nextSynced = next && this.syncDirs(next);
+        await this.commit(batch, syncError);
+        batch = next ?? this.take();
+        synced = next ? nextSynced : batch && this.syncDirs(batch);
       }
     } finally {
       this.active = null;
     }
   }
 
-  private async flush(batch: Pending[]): Promise<void> {
+  private take(): Pending[] | null {
+    if (this.queue.length === 0) return null;
+    const batch = this.queue;
+    this.queue = [];
+    return batch;
+  }
+
+  /** fsyncs the directories of a batch's new files; resolves to the error, if any. */
+  private syncDirs(batch: Pending[]): Promise<unknown> {
+    const dirs = [...new Set(batch.flatMap((p) => p.dirs))];
+    this.stats.dirSyncs += dirs.length;
+    return Promise.all(dirs.map(fsyncDir)).then(
+      () => undefined,
+      (err: unknown) => err ?? new Error("directory fsync failed"),
+    );
+  }
+
+  private async commit(batch: Pending[], syncError: unknown): Promise<void> {
     this.stats.batches++;
     if (batch.length > this.stats.maxBatch) this.stats.maxBatch = batch.length;
-    const dirs = [...new Set(batch.flatMap((p) => p.dirs))];
     let results: Array<{ ok: boolean; value: unknown }>;
     try {
-      this.stats.dirSyncs += dirs.length;
-      await Promise.all(dirs.map(fsyncDir));
+      if (syncError !== undefined) throw syncError;
       results = this.runBatch.immediate(batch);
     } catch (err) {
       await this.hooks.afterCommit?.(false);

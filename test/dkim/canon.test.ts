@@ -72,7 +72,14 @@ test("simple body: empty body and missing final CRLF both end in one CRLF", () =
 test("selectSignedFields takes instances bottom-up and skips names without one left", () => {
   const r = parseHeaderBlock(Buffer.from("Received: 1\r\nFrom: f\r\nReceived: 2\r\n\r\n"));
   assert.ok(r.ok);
-  const picked = selectSignedFields(r.fields, ["received", "From", "received", "received", "from", "subject"]);
+  const picked = selectSignedFields(r.fields, [
+    "received",
+    "From",
+    "received",
+    "received",
+    "from",
+    "subject",
+  ]);
   assert.deepEqual(
     picked.map((f) => f.raw),
     ["Received: 2", "From: f", "Received: 1"],

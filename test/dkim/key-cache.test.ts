@@ -86,7 +86,11 @@ test("failed lookups are not cached", async () => {
 test("concurrent lookups of one name share a query", async () => {
   const inner = countingResolver();
   const cache = new DkimKeyCache(inner);
-  const results = await Promise.all([cache.resolveTxt("a.test"), cache.resolveTxt("a.test"), cache.resolveTxt("a.test")]);
+  const results = await Promise.all([
+    cache.resolveTxt("a.test"),
+    cache.resolveTxt("a.test"),
+    cache.resolveTxt("a.test"),
+  ]);
   assert.equal(inner.calls.length, 1);
   assert.deepEqual(results[0], results[2]);
 });

@@ -40,7 +40,11 @@ test("loadOrCreateDkimKey creates the file (0600, folders made) and then reuses 
 
 test("concurrent creation yields one key", async () => {
   const path = join(dir, "race", "key.pem");
-  const pairs = await Promise.all([loadOrCreateDkimKey(path), loadOrCreateDkimKey(path), loadOrCreateDkimKey(path)]);
+  const pairs = await Promise.all([
+    loadOrCreateDkimKey(path),
+    loadOrCreateDkimKey(path),
+    loadOrCreateDkimKey(path),
+  ]);
   const onDisk = readFileSync(path, "utf8");
   for (const p of pairs) assert.equal(p.privateKeyPem, onDisk);
 });

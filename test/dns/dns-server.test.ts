@@ -127,7 +127,9 @@ test("garbage datagrams are ignored and the server keeps answering", async () =>
   const server = await startDnsServer({ "a.example.org": { A: ["192.0.2.1"] } });
   try {
     const socket = dgram.createSocket("udp4");
-    await new Promise<void>((resolve) => socket.send(Buffer.from("nonsense"), server.port, "127.0.0.1", () => resolve()));
+    await new Promise<void>((resolve) =>
+      socket.send(Buffer.from("nonsense"), server.port, "127.0.0.1", () => resolve()),
+    );
     socket.close();
     assert.equal((await udpAsk(server.port, query("a.example.org", "A"))).rcode, "NOERROR");
   } finally {

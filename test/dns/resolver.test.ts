@@ -70,10 +70,7 @@ test("TXT records keep their character-strings", async () => {
   );
   assert.equal(long[0]?.join(""), "x".repeat(600));
   const chunks = await r.resolveTxt("chunks.example.org");
-  assert.deepEqual(
-    chunks.map((rec) => rec.join("|")).sort(),
-    ["abc|def", "second"],
-  );
+  assert.deepEqual(chunks.map((rec) => rec.join("|")).sort(), ["abc|def", "second"]);
 });
 
 test("a truncated UDP answer is retried over TCP", async () => {

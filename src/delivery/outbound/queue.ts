@@ -1,0 +1,251 @@
+/**
+ * The durable outbound queue (reference §3.5, filtermail-transport).
+ *
+ * Implementation notes:
+ * - A message for remote recipients is a store job per destination domain,
+ *   written durably before the submitter gets its 250; it survives restarts.
+ * - Per MX host in preference order: HTTPS POST /mxdeliv first (unless the host
+ *   only worked over SMTP in the last 30 minutes), then SMTP with mandatory,
+ *   verified STARTTLS. Connection trouble moves on to the next host; an SMTP reply
+ *   is final for that attempt.
+ * - Results are per recipient: delivered ones leave the job, permanent failures
+ *   bounce at once, temporary ones retry with exponential backoff and jitter until
+ *   max_queue_lifetime, then bounce. Bounces are never bounced.
+ * - Memory stays bounded: jobs are read in pages, bodies only while in flight,
+ *   and concurrency is capped per domain and in total.
+ */
+import type { Config } from "../../config/types.ts";
+import type { DnsResolver } from "../../dns/resolver.ts";
+import type { Logger } from "../../log.ts";
+import type { Job, Store } from "../../store/types.ts";
+import type { FailedRecipient } from "../bounce.ts";
+import type { Outbound } from "../pipeline.ts";
+import { type Envelope, type Reply, splitAddress } from "../types.ts";
+import { postMxdeliv } from "./https-channel.ts";
+import { hostAddresses, ipLiteral, resolveDestination } from "./mx.ts";
+import { SmtpPool } from "./smtp-channel.ts";
+
+export const OUTBOUND_QUEUE = "outbound";
+const SMTP_ONLY_MS = 30 * 60_000;
+const MAX_IN_FLIGHT = 32;
+const MAX_PER_DOMAIN = 4;
+const SCAN_INTERVAL_MS = 5_000;
+const TIMEOUT_MS = 60_000;
+
+export interface OutboundPayload {
+  mailFrom: string;
+  domain: string;
+  recipients: string[];
+  attempts: number;
+  lastError?: string;
+}
+
+export interface OutboundDeps {
+  config: Config;
+  store: Store;
+  dns: DnsResolver;
+  log: Logger;
+  /** Called with recipients that failed for good; the pipeline sends the bounce. */
+  onFailed: (mailFrom: string, message: Buffer, failed: FailedRecipient[]) => Promise<void>;
+  now?: () => number;
+  random?: () => number;
+  /** Extra trusted CAs (tests, private PKI). */
+  ca?: string[];
+  timeoutMs?: number;
+}
+
+/** Exponential backoff with ±25 % jitter: ~1 min, 2, 4, … capped at 1 h. */
+export function retryDelayMs(attempts: number, random: () => number = Math.random): number {
+  const base = Math.min(60_000 * 2 ** attempts, 3_600_000);
+  return Math.round(base * (0.75 + random() * 0.5));
+}
+
+function enhancedStatus(reply: Reply): string {
+  const m = /^([245]\.\d{1,3}\.\d{1,3})/.exec(reply.text);
+  if (m) return m[1]!;
+  return reply.code >= 500 ? "5.0.0" : "4.0.0";
+}
+
+export class OutboundQueue implements Outbound {
+  private readonly pool: SmtpPool;
+  private readonly inFlight = new Map<number, string>();
+  private readonly smtpOnly = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private scanning = false;
+  private rescan = false;
+  private stopped = true;
+  private readonly running = new Set<Promise<void>>();
+  private readonly now: () => number;
+
+  constructor(private readonly deps: OutboundDeps) {
+    this.now = deps.now ?? Date.now;
+    this.pool = new SmtpPool(deps.config.mail_domain);
+  }
+
+  async enqueue(envelope: Envelope, message: Buffer): Promise<void> {
+    const byDomain = new Map<string, string[]>();
+    for (const r of envelope.recipients) {
+      const { domain } = splitAddress(r);
+      byDomain.set(domain, [...(byDomain.get(domain) ?? []), r]);
+    }
+    await Promise.all(
+      [...byDomain].map(([domain, recipients]) => {
+        const payload: OutboundPayload = { mailFrom: envelope.mailFrom, domain, recipients, attempts: 0 };
+        return this.deps.store.enqueue({ queue: OUTBOUND_QUEUE, payload, data: message, dueAt: this.now() });
+      }),
+    );
+    this.kick();
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.timer = setInterval(() => this.kick(), SCAN_INTERVAL_MS);
+    this.timer.unref();
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await Promise.allSettled([...this.running]);
+    this.pool.close();
+  }
+
+  /** Makes every queued job due now (operators: `chatrelay queue retry`; tests). */
+  async retryAll(): Promise<void> {
+    for (const job of await this.deps.store.listJobs(OUTBOUND_QUEUE)) {
+      if (!this.inFlight.has(job.id))
+        await this.deps.store.rescheduleJob(job.id, this.now(), job.lastError, job.payload);
+    }
+    this.kick();
+  }
+
+  /** Resolves when nothing is due or in flight (tests). */
+  async idle(): Promise<void> {
+    while (this.running.size || this.scanning) await Promise.allSettled([...this.running, Promise.resolve()]);
+  }
+
+  private kick(): void {
+    if (this.stopped) return;
+    if (this.scanning) {
+      this.rescan = true;
+      return;
+    }
+    this.scanning = true;
+    this.scan()
+      .catch((e: unknown) => this.deps.log.error({ err: e }, "outbound queue scan failed"))
+      .finally(() => {
+        this.scanning = false;
+        if (this.rescan) {
+          this.rescan = false;
+          this.kick();
+        }
+      });
+  }
+
+  private async scan(): Promise<void> {
+    const jobs = await this.deps.store.dueJobs(OUTBOUND_QUEUE, this.now(), 200);
+    for (const job of jobs) {
+      if (this.inFlight.size >= MAX_IN_FLIGHT) break;
+      if (this.inFlight.has(job.id)) continue;
+      const domain = (job.payload as OutboundPayload).domain;
+      let sameDomain = 0;
+      for (const d of this.inFlight.values()) if (d === domain) sameDomain++;
+      if (sameDomain >= MAX_PER_DOMAIN) continue;
+      this.inFlight.set(job.id, domain);
+      const p = this.attempt(job)
+        .catch((e: unknown) => this.deps.log.error({ err: e }, "outbound attempt failed"))
+        .finally(() => {
+          this.inFlight.delete(job.id);
+          this.running.delete(p);
+          this.kick();
+        });
+      this.running.add(p);
+    }
+  }
+
+  private async attempt(job: Job): Promise<void> {
+    const { store, log } = this.deps;
+    const payload = job.payload as OutboundPayload;
+    const message = await store.readBlob(job.blobId!);
+    const replies = await this.deliver(payload, message);
+    const failed: FailedRecipient[] = [];
+    const retry: string[] = [];
+    let lastError = payload.lastError;
+    for (const rcpt of payload.recipients) {
+      const reply = replies.get(rcpt) ?? { code: 451, text: "4.4.1 No answer from any MX host" };
+      if (reply.code >= 200 && reply.code < 300) continue;
+      if (reply.code >= 500) failed.push({ recipient: rcpt, status: enhancedStatus(reply), diagnostic: `${reply.code} ${reply.text}` });
+      else {
+        retry.push(rcpt);
+        lastError = `${reply.code} ${reply.text}`;
+      }
+    }
+    const lifetimeMs = (this.deps.config.max_queue_lifetime ?? 2 * 86400) * 1000;
+    const expired = this.now() - job.createdAt >= lifetimeMs;
+    if (retry.length && expired) {
+      for (const rcpt of retry.splice(0))
+        failed.push({ recipient: rcpt, status: "4.4.7", diagnostic: `${lastError ?? "delivery time expired"} (gave up after the queue lifetime)` });
+    }
+    if (failed.length) {
+      log.info({ domain: payload.domain, count: failed.length }, "outbound: permanent failure, bouncing");
+      await this.deps.onFailed(payload.mailFrom, message, failed);
+    }
+    if (retry.length) {
+      const next: OutboundPayload = { ...payload, recipients: retry, attempts: payload.attempts + 1, lastError };
+      const delay = retryDelayMs(payload.attempts, this.deps.random);
+      log.info({ domain: payload.domain, count: retry.length, retry_in_s: Math.round(delay / 1000) }, "outbound: deferred");
+      await store.rescheduleJob(job.id, this.now() + delay, lastError ?? null, next);
+    } else {
+      await store.deleteJob(job.id);
+    }
+  }
+
+  /** One delivery attempt for a job: the reply for each recipient that got one. */
+  private async deliver(payload: OutboundPayload, message: Buffer): Promise<Map<string, Reply>> {
+    const { config, dns } = this.deps;
+    const replies = new Map<string, Reply>();
+    const dest = await resolveDestination(payload.domain, dns);
+    if (dest.kind !== "hosts") {
+      for (const r of payload.recipients) replies.set(r, dest.reply);
+      return replies;
+    }
+    const relaxed = payload.domain.startsWith("_") || ipLiteral(payload.domain) !== undefined;
+    const envelope = { mailFrom: payload.mailFrom, recipients: payload.recipients };
+    const timeoutMs = this.deps.timeoutMs ?? TIMEOUT_MS;
+    let lastError = "no MX host reachable";
+    for (const host of dest.hosts) {
+      const addresses = await hostAddresses(host, dns);
+      if (!addresses.length) {
+        lastError = `no address for ${host}`;
+        continue;
+      }
+      const smtpOnlyUntil = this.smtpOnly.get(host) ?? 0;
+      if (smtpOnlyUntil <= this.now() && config.outbound_https_port > 0) {
+        for (const address of addresses) {
+          const target = { name: host, address, port: config.outbound_https_port, rejectUnauthorized: !relaxed, ca: this.deps.ca, timeoutMs };
+          const r = await postMxdeliv(target, envelope, message);
+          if (r.ok) {
+            for (const rcpt of payload.recipients) replies.set(rcpt, { code: 250, text: "2.0.0 OK (HTTPS)" });
+            return replies;
+          }
+          lastError = r.error;
+        }
+      }
+      if (config.outbound_smtp_port <= 0) continue;
+      for (const address of addresses) {
+        const target = { name: host, address, port: config.outbound_smtp_port, rejectUnauthorized: !relaxed, ca: this.deps.ca, timeoutMs };
+        const r = await this.pool.send(target, envelope, message);
+        if (r.kind === "unreachable") {
+          lastError = r.error;
+          this.smtpOnly.delete(host);
+          continue;
+        }
+        if ([...r.replies.values()].some((x) => x.code < 300)) this.smtpOnly.set(host, this.now() + SMTP_ONLY_MS);
+        return r.replies;
+      }
+    }
+    for (const r of payload.recipients) replies.set(r, { code: 451, text: `4.4.1 ${lastError}` });
+    return replies;
+  }
+}

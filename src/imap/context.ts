@@ -1,0 +1,54 @@
+/** What every session of one ImapServer shares (one object, referenced by each session). */
+import type { SecureContext } from "node:tls";
+import type { Accounts } from "../accounts/types.ts";
+import type { Config } from "../config/types.ts";
+import type { EventBus } from "../events/bus.ts";
+import type { Logger } from "../log.ts";
+import type { Store } from "../store/types.ts";
+
+export interface SessionLike {
+  /** Called about once a second by the server's sweep; handles timeouts and IDLE keep-alives. */
+  tick(now: number): void;
+  /** Says BYE and closes. */
+  shutdown(text: string): void;
+}
+
+export interface ServerContext {
+  config: Config;
+  store: Store;
+  accounts: Accounts;
+  bus: EventBus;
+  log: Logger;
+  /** The current TLS context (STARTTLS upgrades use it; replaced by setCertificate). */
+  secureContext: SecureContext;
+  /** Every open session. */
+  sessions: Set<SessionLike>;
+  /** Open logged-in sessions per "address\0ip" (mail_max_userip_connections). */
+  userIp: Map<string, number>;
+  /** Tunables; tests may shorten them. */
+  limits: SessionLimits;
+}
+
+export interface SessionLimits {
+  /** Longest command line segment. */
+  maxLine: number;
+  /** Largest literal outside APPEND. */
+  maxLiteral: number;
+  /** Logged-in connections per user and IP address. */
+  maxUserIp: number;
+  /** ms without a command before login. */
+  preLoginTimeout: number;
+  /** ms without a command after login (outside IDLE); RFC 3501 §5.4 asks for at least 30 minutes. */
+  autologout: number;
+  /** Delay before answering a failed login, ms: [min, max). */
+  failedLoginDelay: [number, number];
+}
+
+export const DEFAULT_LIMITS: SessionLimits = {
+  maxLine: 64 * 1024,
+  maxLiteral: 64 * 1024,
+  maxUserIp: 20,
+  preLoginTimeout: 60_000,
+  autologout: 30 * 60_000,
+  failedLoginDelay: [1000, 2000],
+};

@@ -1,0 +1,442 @@
+/**
+ * One IMAP connection: the state machine of RFC 3501 §3 (not authenticated →
+ * authenticated → selected → logout), a strictly sequential command queue fed by
+ * the pull framer, output backpressure, and the bus listener that turns other
+ * sessions' changes into untagged responses at the points RFC 3501 §7.4.1 allows.
+ */
+import type { Socket } from "node:net";
+import type { MailboxEvent } from "../events/bus.ts";
+import { StoreError } from "../store/types.ts";
+import { capabilityText } from "./capabilities.ts";
+import { COMMANDS } from "./commands/index.ts";
+import type { CommandSpec, Result, SessionState } from "./commands/types.ts";
+import type { ServerContext, SessionLike } from "./context.ts";
+import { MailboxView } from "./mailbox-view.ts";
+import { Transport } from "./transport.ts";
+import { parseCommand } from "./wire/command.ts";
+import { Framer } from "./wire/framer.ts";
+import type { Command } from "./wire/types.ts";
+
+/** Stop reading commands while this much output waits for a slow client. */
+const OUT_HIGH = 256 * 1024;
+/** Stop reading while this much unprocessed input is buffered behind a running command. */
+const IN_HIGH = 256 * 1024;
+/** A client that lets this much unsolicited output pile up is not reading: disconnect. */
+const OUT_UNSOLICITED_MAX = 4 * 1024 * 1024;
+/** Commands accepted before login. */
+const MAX_PRELOGIN_COMMANDS = 100;
+/** Oversize non-synchronizing literals up to this size are read and dropped; larger ones close. */
+const MAX_DISCARD = 64 * 1024 * 1024;
+
+export class Session implements SessionLike {
+  state: SessionState | "logout" = "notauth";
+  /** Logged-in address ("" before login). */
+  user = "";
+  view: MailboxView | null = null;
+  idling = false;
+  /** When `tick` acts next (timeout or keep-alive), ms. */
+  deadline: number;
+  readonly transport: Transport;
+  private readonly framer: Framer;
+  private busy = false;
+  private pumping = false;
+  private paused = false;
+  private commands = 0;
+  private lineWaiter: ((line: Buffer | null) => void) | null = null;
+  private drainWaiters: Array<() => void> | null = null;
+  /** Events that arrive while SELECT reads its snapshot. */
+  private selecting: MailboxEvent[] | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private userIpKey: string | null = null;
+  private checkingSuspects = false;
+
+  constructor(
+    readonly ctx: ServerContext,
+    socket: Socket,
+    /** The listener offers STARTTLS (plaintext port). */
+    readonly starttls: boolean,
+  ) {
+    this.deadline = Date.now() + ctx.limits.preLoginTimeout;
+    const limits = ctx.limits;
+    this.framer = new Framer({
+      maxLine: limits.maxLine,
+      maxDiscard: MAX_DISCARD,
+      limits: (name) => {
+        if (name === "APPEND" && this.state !== "notauth") {
+          const m = ctx.config.max_message_size;
+          return { literal: m, command: m + limits.maxLine * 4 };
+        }
+        return { literal: limits.maxLiteral, command: limits.maxLiteral * 4 + limits.maxLine * 4 };
+      },
+    });
+    this.transport = new Transport(socket, {
+      data: (c) => this.onData(c),
+      close: () => this.onClose(),
+      drain: () => this.onDrain(),
+    });
+    ctx.sessions.add(this);
+  }
+
+  get closed(): boolean {
+    return this.transport.isClosed;
+  }
+
+  /** Capabilities for this connection's current state. */
+  capabilities(): string {
+    return capabilityText({
+      tls: this.transport.tls,
+      starttls: this.starttls,
+      authenticated: this.state !== "notauth",
+      compressEnabled: this.ctx.config.imap_compress,
+      compressed: this.transport.compressed,
+    });
+  }
+
+  greet(): void {
+    this.write(`* OK [CAPABILITY ${this.capabilities()}] ${this.ctx.config.mail_domain} chatrelay ready\r\n`);
+  }
+
+  // --- output ---
+
+  write(data: string | Buffer): void {
+    this.transport.write(data);
+  }
+
+  /** Output nobody asked for (IDLE updates, keep-alives): a client that does not read is dropped. */
+  writeUnsolicited(data: string): void {
+    if (this.transport.backlog > OUT_UNSOLICITED_MAX) {
+      this.ctx.log.debug("imap: client does not read, closing");
+      this.transport.destroy();
+      return;
+    }
+    this.write(data);
+  }
+
+  /** Resolves once the output backlog is small again (call between large responses). */
+  drain(): Promise<void> {
+    if (this.transport.backlog <= OUT_HIGH || this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      (this.drainWaiters ??= []).push(resolve);
+    });
+  }
+
+  private onDrain(): void {
+    if (this.transport.backlog <= OUT_HIGH) {
+      const waiters = this.drainWaiters;
+      this.drainWaiters = null;
+      if (waiters) for (const w of waiters) w();
+    }
+    this.flowControl();
+    this.pump();
+  }
+
+  // --- input ---
+
+  private onData(chunk: Buffer): void {
+    this.framer.push(chunk);
+    this.pump();
+  }
+
+  /** Reads one raw line (AUTHENTICATE responses, IDLE's DONE); null if the connection ends. */
+  readLine(): Promise<Buffer | null> {
+    if (this.closed) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      this.framer.mode = "line";
+      this.lineWaiter = (line) => {
+        this.framer.mode = "command";
+        resolve(line);
+      };
+      queueMicrotask(() => this.pump());
+    });
+  }
+
+  private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (!this.closed && this.state !== "logout") {
+        if (this.busy && !this.lineWaiter) break;
+        const f = this.framer.next();
+        if (!f) break;
+        switch (f.kind) {
+          case "line": {
+            const w = this.lineWaiter;
+            this.lineWaiter = null;
+            w?.(f.data);
+            break;
+          }
+          case "continue":
+            this.write("+ Ready for literal data\r\n");
+            break;
+          case "reject":
+            this.write(
+              `${f.tag ?? "*"} ${f.tooBig && f.command === "APPEND" ? "NO [TOOBIG]" : "BAD"} ${f.message}\r\n`,
+            );
+            break;
+          case "fatal":
+            this.shutdown(f.message);
+            return;
+          case "command":
+            this.busy = true;
+            void this.execute(f.data);
+            break;
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+    this.flowControl();
+  }
+
+  private flowControl(): void {
+    if (this.closed) return;
+    const stalled = this.busy && !this.lineWaiter && this.framer.buffered > IN_HIGH;
+    const pause = this.transport.backlog > OUT_HIGH || stalled;
+    if (pause && !this.paused) {
+      this.paused = true;
+      this.transport.pause();
+    } else if (!pause && this.paused) {
+      this.paused = false;
+      this.transport.resume();
+    }
+  }
+
+  // --- commands ---
+
+  private async execute(data: Buffer): Promise<void> {
+    try {
+      this.commands++;
+      if (this.state === "notauth" && this.commands > MAX_PRELOGIN_COMMANDS) {
+        this.shutdown("Too many commands before login");
+        return;
+      }
+      const parsed = parseCommand(data);
+      if (!parsed.ok) {
+        this.write(`${parsed.tag ?? "*"} BAD ${parsed.error}\r\n`);
+        return;
+      }
+      await this.dispatch(parsed.tag, parsed.command);
+    } catch (err) {
+      this.ctx.log.error({ err }, "imap: command failed");
+      this.shutdown("Internal error");
+    } finally {
+      this.busy = false;
+      this.touch();
+      if (!this.closed) this.pump();
+    }
+  }
+
+  private async dispatch(tag: string, cmd: Command): Promise<void> {
+    const spec = COMMANDS[cmd.name] as CommandSpec;
+    if (this.state === "logout") return;
+    if (!spec.states.includes(this.state)) {
+      this.write(`${tag} BAD ${stateError(this.state)}\r\n`);
+      return;
+    }
+    if (this.view) {
+      if (this.view.revalidate && !(await this.revalidate())) return;
+      this.write(this.view.flushExists());
+    }
+    let result: Result;
+    try {
+      result = await spec.run(this, cmd, tag);
+    } catch (err) {
+      result = this.errorResult(err);
+    }
+    if (this.closed) return;
+    if (this.view) {
+      const updates = this.view.flush(spec.expunge ? spec.expunge(cmd) : true);
+      if (updates) this.write(updates);
+    }
+    this.write(`${tag} ${result.status}${result.code ? ` [${result.code}]` : ""} ${result.text}\r\n`);
+    if (result.after) await result.after();
+  }
+
+  private errorResult(err: unknown): Result {
+    if (err instanceof StoreError) {
+      const code = err.code === "OVERQUOTA" ? "OVERQUOTA" : err.code;
+      return { status: "NO", code, text: err.message };
+    }
+    this.ctx.log.error({ err }, "imap: command error");
+    return { status: "NO", code: "SERVERBUG", text: "Internal error" };
+  }
+
+  /** The selected mailbox may have been deleted by another session (checked after a "mailboxes" event). */
+  private async revalidate(): Promise<boolean> {
+    const v = this.view!;
+    v.revalidate = false;
+    const mb = await this.ctx.store.getMailboxById(v.mailboxId);
+    if (!mb || mb.uidValidity !== v.uidValidity) {
+      this.shutdown("Selected mailbox was deleted, have to disconnect");
+      return false;
+    }
+    v.name = mb.name;
+    return true;
+  }
+
+  /**
+   * A UID below announced ones arrived unannounced: if the message exists, the
+   * client's sequence numbers can no longer be kept right, so it must reconnect.
+   */
+  private async checkSuspects(): Promise<void> {
+    if (this.checkingSuspects) return;
+    this.checkingSuspects = true;
+    try {
+      while (this.view?.suspect) {
+        const v = this.view;
+        const uids = v.suspect!;
+        v.suspect = null;
+        for (const uid of uids) {
+          if (await this.ctx.store.getMessage(v.mailboxId, uid)) {
+            this.shutdown("Mailbox state changed, please reconnect");
+            return;
+          }
+        }
+      }
+    } finally {
+      this.checkingSuspects = false;
+    }
+  }
+
+  // --- state changes used by command handlers ---
+
+  login(address: string): void {
+    this.user = address;
+    this.state = "auth";
+    this.unsubscribe = this.ctx.bus.subscribe(address, this.onEvent);
+    this.userIpKey = `${address}\0${this.transport.remoteAddress}`;
+    this.ctx.userIp.set(this.userIpKey, (this.ctx.userIp.get(this.userIpKey) ?? 0) + 1);
+  }
+
+  /** Open logged-in sessions of `address` from this session's IP. */
+  userIpCount(address: string): number {
+    return this.ctx.userIp.get(`${address}\0${this.transport.remoteAddress}`) ?? 0;
+  }
+
+  /** Starts a SELECT: from now until `endSelect`, events are kept for the new view. */
+  beginSelect(): void {
+    this.view = null;
+    this.state = "auth";
+    this.selecting = [];
+  }
+
+  endSelect(view: MailboxView | null): void {
+    const events = this.selecting ?? [];
+    this.selecting = null;
+    if (!view) return;
+    for (const e of events) if (!(e.kind === "flags" && e.origin === this)) view.apply(e);
+    view.absorb();
+    this.view = view;
+    this.state = "selected";
+    if (view.suspect) void this.checkSuspects();
+  }
+
+  deselect(): void {
+    this.view = null;
+    this.state = "auth";
+  }
+
+  /** Publishes a change this session committed (after the commit). */
+  publish(event: MailboxEvent): void {
+    this.ctx.bus.publish({ ...event, origin: this } as MailboxEvent);
+  }
+
+  private readonly onEvent = (e: MailboxEvent): void => {
+    if (this.selecting) {
+      this.selecting.push(e);
+      return;
+    }
+    const v = this.view;
+    if (!v) return;
+    if (e.kind === "flags" && e.origin === this) return;
+    v.apply(e);
+    if (v.suspect) void this.checkSuspects();
+    // RFC 2177: during IDLE every change is reported at once, EXPUNGE included.
+    if (this.idling) {
+      const updates = v.flush(true);
+      if (updates) this.writeUnsolicited(updates);
+    }
+  };
+
+  /** IDLE started or ended. */
+  setIdle(on: boolean): void {
+    this.idling = on;
+    if (on && this.view) {
+      const updates = this.view.flush(true);
+      if (updates) this.write(updates);
+    }
+    this.touch();
+  }
+
+  // --- timers and closing ---
+
+  private touch(): void {
+    const now = Date.now();
+    if (this.idling) this.deadline = now + this.ctx.config.imap_idle_keepalive * 1000;
+    else if (this.state === "notauth") this.deadline = now + this.ctx.limits.preLoginTimeout;
+    else this.deadline = now + this.ctx.limits.autologout;
+  }
+
+  tick(now: number): void {
+    if (now < this.deadline || this.closed) return;
+    if (this.idling) {
+      this.writeUnsolicited("* OK Still here\r\n");
+      this.touch();
+      return;
+    }
+    if (this.busy && this.transport.backlog === 0) {
+      // A command that waits on the store: give it time.
+      this.touch();
+      return;
+    }
+    this.shutdown("Autologout; idle for too long");
+  }
+
+  shutdown(text: string): void {
+    if (this.closed) return;
+    this.write(`* BYE ${text}\r\n`);
+    this.close();
+  }
+
+  /** Ends the connection after the queued output. */
+  close(): void {
+    this.state = "logout";
+    this.transport.end();
+  }
+
+  private onClose(): void {
+    this.state = "logout";
+    this.ctx.sessions.delete(this);
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    if (this.userIpKey) {
+      const n = (this.ctx.userIp.get(this.userIpKey) ?? 1) - 1;
+      if (n <= 0) this.ctx.userIp.delete(this.userIpKey);
+      else this.ctx.userIp.set(this.userIpKey, n);
+      this.userIpKey = null;
+    }
+    const w = this.lineWaiter;
+    this.lineWaiter = null;
+    w?.(null);
+    const waiters = this.drainWaiters;
+    this.drainWaiters = null;
+    if (waiters) for (const f of waiters) f();
+    this.view = null;
+  }
+
+  /** Bytes buffered after the current command (COMPRESS hands them to the inflater). */
+  takeBufferedInput(): Buffer[] {
+    return this.framer.drainRaw();
+  }
+
+  /** After STARTTLS: nothing sent in plaintext may be read as part of the TLS session. */
+  discardBufferedInput(): void {
+    this.framer.reset();
+  }
+}
+
+function stateError(state: SessionState | "logout"): string {
+  if (state === "notauth") return "Please log in first";
+  if (state === "auth") return "No mailbox selected";
+  return "Command not valid in this state";
+}

@@ -1,0 +1,150 @@
+/**
+ * The byte pipe under a session: a TCP or TLS socket, upgraded in place by
+ * STARTTLS (RFC 3501 §6.2.1) and optionally wrapped in raw DEFLATE both ways by
+ * COMPRESS (RFC 4978). The session only sees `onData` and `write`.
+ */
+import type { Socket } from "node:net";
+import { type SecureContext, TLSSocket } from "node:tls";
+import * as zlib from "node:zlib";
+
+export interface TransportEvents {
+  data(chunk: Buffer): void;
+  /** The peer went away or an error occurred; called once. */
+  close(): void;
+  /** Output dropped below the high-water mark. */
+  drain(): void;
+}
+
+export class Transport {
+  private deflate: zlib.DeflateRaw | null = null;
+  private inflate: zlib.InflateRaw | null = null;
+  private closed = false;
+  private readonly onSocketData = (c: Buffer) => this.events.data(c);
+  private readonly onSocketClose = () => this.finish();
+  private readonly onSocketDrain = () => this.events.drain();
+
+  constructor(
+    public socket: Socket,
+    private readonly events: TransportEvents,
+  ) {
+    this.attach(socket);
+  }
+
+  get tls(): boolean {
+    return this.socket instanceof TLSSocket;
+  }
+
+  get compressed(): boolean {
+    return this.deflate !== null;
+  }
+
+  get remoteAddress(): string {
+    return this.socket.remoteAddress ?? "";
+  }
+
+  /** Bytes written but not yet handed to the kernel. */
+  get backlog(): number {
+    return this.socket.writableLength + (this.deflate?.writableLength ?? 0);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private attach(socket: Socket): void {
+    socket.on("data", this.onSocketData);
+    socket.on("close", this.onSocketClose);
+    socket.on("drain", this.onSocketDrain);
+    socket.on("error", noop);
+  }
+
+  private detach(socket: Socket): void {
+    socket.off("data", this.onSocketData);
+    socket.off("close", this.onSocketClose);
+    socket.off("drain", this.onSocketDrain);
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.events.close();
+  }
+
+  write(data: Buffer | string): void {
+    if (this.closed || this.socket.destroyed) return;
+    if (this.deflate) {
+      this.deflate.write(data);
+      this.deflate.flush(zlib.constants.Z_SYNC_FLUSH);
+    } else this.socket.write(data);
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    if (!this.closed) this.socket.resume();
+  }
+
+  /** Sends what is queued, then closes. */
+  end(): void {
+    if (this.closed) return;
+    if (this.deflate) {
+      this.deflate.end();
+      this.deflate.once("end", () => this.socket.end());
+    } else this.socket.end();
+    // A peer that never reads would keep the socket forever.
+    const s = this.socket;
+    setTimeout(() => s.destroy(), 5000).unref();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+    this.inflate?.destroy();
+    this.deflate?.destroy();
+    this.finish();
+  }
+
+  /**
+   * STARTTLS: wraps the plain socket in TLS. Resolves when the handshake is done,
+   * rejects when it fails (the caller then closes).
+   */
+  startTls(context: SecureContext): Promise<void> {
+    const plain = this.socket;
+    this.detach(plain);
+    // The minimum TLS version is part of the secure context.
+    const secure = new TLSSocket(plain, { isServer: true, secureContext: context });
+    this.socket = secure;
+    this.attach(secure);
+    return new Promise((resolve, reject) => {
+      const fail = (err: Error) => {
+        secure.off("secure", ok);
+        reject(err);
+      };
+      const ok = () => {
+        secure.off("error", fail);
+        resolve();
+      };
+      secure.once("secure", ok);
+      secure.once("error", fail);
+    });
+  }
+
+  /** COMPRESS=DEFLATE: from now on both directions are raw DEFLATE (RFC 4978 §3, RFC 1951). */
+  startCompression(pending: Buffer[]): void {
+    const socket = this.socket;
+    const inflate = zlib.createInflateRaw();
+    const deflate = zlib.createDeflateRaw({ level: 6 });
+    socket.off("data", this.onSocketData);
+    socket.on("data", (c: Buffer) => inflate.write(c));
+    inflate.on("data", this.onSocketData);
+    inflate.on("error", () => this.destroy());
+    deflate.on("data", (c: Buffer) => socket.write(c));
+    deflate.on("error", () => this.destroy());
+    this.inflate = inflate;
+    this.deflate = deflate;
+    for (const b of pending) inflate.write(b);
+  }
+}
+
+function noop(): void {}

@@ -1,0 +1,547 @@
+/**
+ * Runs one parsed imaptest script against an IMAP server, the way imaptest's
+ * scripted-test mode does: N connections log in, the first one deletes every
+ * `<mailbox>*` mailbox, creates `<mailbox>`, appends messages from the mbox and
+ * every connection SELECTs it (as far as the script's `state:` asks). Then the
+ * command groups run one after another; only the group's own connection is
+ * read while it runs, so untagged replies meant for another connection wait
+ * for that connection's next group.
+ */
+import { argsToString, asciiUpper, astringOf, atomOf, equalsIgnoreCase, imapQuote, parseImapArgs } from "./args.ts";
+import { capabilitiesOf, ImapConnection, type ImapResponse } from "./client.ts";
+import { expandAll, FULL, MatchEnv, matchArgs } from "./matcher.ts";
+import { MboxSource } from "./mbox.ts";
+import type { CommandGroup, Script, ScriptCommand } from "./script.ts";
+
+export interface ImaptestServer {
+  host: string;
+  port: number;
+  tls: boolean;
+  user: string;
+  password: string;
+  /** Test mailbox (`$mailbox`), default "imaptest". */
+  mailbox?: string;
+  /** A second account for scripts with `user 2: $user2`; those are skipped without it. */
+  user2?: { user: string; password: string };
+}
+
+export interface RunOptions {
+  /** How long to wait for any one server response (default 15 s). */
+  timeoutMs?: number;
+  /** Receives `!output` lines. */
+  log?: (line: string) => void;
+}
+
+export interface ImaptestResult {
+  ok: boolean;
+  failures: string[];
+  /** Set when the script was not run (missing capabilities or second user). */
+  skipped?: string;
+}
+
+/** Whether the server's capabilities cover the script's `capabilities:` header (case-insensitive). */
+export function hasCapabilities(script: Script, caps: readonly string[]): boolean {
+  return (script.capabilities ?? []).every((r) => caps.some((c) => equalsIgnoreCase(c, r)));
+}
+
+class Conn {
+  tagCounter = 1;
+  caps: string[] = [];
+  user = "";
+  password = "";
+  /** Messages in the selected mailbox as this connection knows it. */
+  count = 0;
+  seenBye = false;
+  loggingOut = false;
+  constructor(
+    readonly client: ImapConnection,
+    readonly index: number,
+    public storageName: string,
+  ) {}
+
+  nextTag(): string {
+    return `${this.index + 1}.${this.tagCounter++}`;
+  }
+
+  get literalPlus(): boolean {
+    return this.caps.some((c) => equalsIgnoreCase(c, "LITERAL+"));
+  }
+}
+
+interface GroupState {
+  group: CommandGroup;
+  found: boolean[];
+  maybes: { count: number; str: string }[];
+  mismatches: number;
+  firstExtra: string | null;
+  pending: Map<string, ScriptCommand>;
+  firstTag: string | null;
+}
+
+class Abort extends Error {}
+
+type Sink = (r: ImapResponse) => void;
+
+const STATUS_PREFIX = new Set(["OK", "NO", "BAD", "BYE"]);
+const isAppendText = (s: string) => /^append$/i.test(s);
+
+/** command_get_cmdline(): splits a command into parts at the `{n}` literals it contains. */
+function splitLiterals(cmd: string): { head: string; literal?: { size: number; plus: boolean; binary: boolean } }[] {
+  const parts: { head: string; literal?: { size: number; plus: boolean; binary: boolean } }[] = [];
+  let rest = cmd;
+  let head = "";
+  for (;;) {
+    const nl = rest.indexOf("\n");
+    if (nl < 0) break;
+    const line = rest.slice(0, nl + 1);
+    rest = rest.slice(nl + 1);
+    const m = / (~?)\{(\d+)(\+?)\}\r?\n$/.exec(line);
+    if (!m) {
+      head += line;
+      continue;
+    }
+    head += line.slice(0, m.index + 1);
+    const size = Number(m[2]);
+    parts.push({ head, literal: { size, plus: m[3] === "+", binary: m[1] === "~" } });
+    head = rest.slice(0, size);
+    rest = rest.slice(size);
+  }
+  parts.push({ head: head + rest });
+  return parts;
+}
+
+class TestRun {
+  private readonly env = new MatchEnv();
+  private readonly source: MboxSource;
+  private readonly conns: Conn[] = [];
+  private readonly failures: string[] = [];
+  private readonly timeoutMs: number;
+  private groupIdx = -1;
+  private initDone = false;
+  private readonly mailbox: string;
+
+  constructor(
+    private readonly script: Script,
+    mbox: Buffer,
+    private readonly server: ImaptestServer,
+    private readonly opts: RunOptions,
+  ) {
+    this.source = new MboxSource(mbox);
+    this.timeoutMs = opts.timeoutMs ?? 15_000;
+    this.mailbox = server.mailbox ?? "imaptest";
+  }
+
+  private fail(msg: string, cmd?: ScriptCommand): void {
+    const s = this.script;
+    if (!this.initDone) {
+      this.failures.push(`${s.name}: initialization failed: ${msg}`);
+      return;
+    }
+    const g = s.groups[this.groupIdx]!;
+    const c = cmd ?? g.commands[0];
+    const where = c === undefined ? "" : c.line === 0 ? " (added logout)" : ` (line ${c.line})`;
+    this.failures.push(
+      `${s.name} command ${this.groupIdx + 1}/${s.groups.length}${where}: ${msg}` +
+        (c === undefined ? "" : `\n - command: ${c.text.length > 300 ? `${c.text.slice(0, 300)}...` : c.text}`),
+    );
+  }
+
+  private result(skipped?: string): ImaptestResult {
+    const r: ImaptestResult = { ok: this.failures.length === 0, failures: this.failures };
+    if (skipped !== undefined) r.skipped = skipped;
+    return r;
+  }
+
+  async run(): Promise<ImaptestResult> {
+    try {
+      const skipped = await this.init();
+      if (skipped !== undefined) return this.result(skipped);
+      this.initDone = true;
+      for (this.groupIdx = 0; this.groupIdx < this.script.groups.length; this.groupIdx++) {
+        await this.runGroup(this.script.groups[this.groupIdx]!);
+      }
+    } catch (e) {
+      if (!(e instanceof Abort)) throw e;
+    } finally {
+      await Promise.all(this.conns.map((c) => c.client.close()));
+    }
+    return this.result();
+  }
+
+  private async next(conn: Conn): Promise<ImapResponse> {
+    const r = await conn.client.next(this.timeoutMs);
+    if (r === "timeout") {
+      this.fail(`Timeout: no reply from the server for ${this.timeoutMs} ms on connection ${conn.index + 1}`);
+      throw new Abort();
+    }
+    if (r === "closed") {
+      this.fail(`Unexpected disconnection of connection ${conn.index + 1}`);
+      throw new Abort();
+    }
+    return r;
+  }
+
+  /** Sends `tag cmdline`, waiting for "+" at each synchronizing literal. Returns false if the server refused a literal. */
+  private async send(conn: Conn, tag: string, cmdline: string, sink: Sink): Promise<boolean> {
+    const parts = splitLiterals(cmdline);
+    let out = `${tag} `;
+    for (const part of parts) {
+      out += part.head;
+      const lit = part.literal;
+      if (lit === undefined) break;
+      const plus = lit.plus || conn.literalPlus;
+      out += `${lit.binary ? "~" : ""}{${lit.size}${plus ? "+" : ""}}\r\n`;
+      if (plus) continue;
+      conn.client.write(out);
+      out = "";
+      for (;;) {
+        const r = await this.next(conn);
+        if (r.kind === "continuation") break;
+        sink(r);
+        if (r.kind === "tagged" && r.tag === tag) return false;
+      }
+    }
+    conn.client.write(`${out}\r\n`);
+    return true;
+  }
+
+  /** Applies a response to the connection's view of the mailbox (imap_client_handle_untagged). */
+  private track(conn: Conn, r: ImapResponse): void {
+    const caps = capabilitiesOf(r);
+    if (caps !== null) conn.caps = caps;
+    if (r.kind !== "untagged") return;
+    const a0 = atomOf(r.args[0]);
+    if (a0 === null) return;
+    if (/^\d+$/.test(a0)) {
+      const n = Number(a0);
+      const kw = asciiUpper(atomOf(r.args[1]) ?? "");
+      if (kw === "EXISTS") conn.count = n;
+      else if (kw === "EXPUNGE" && n >= 1 && n <= conn.count) conn.count--;
+      return;
+    }
+    const word = asciiUpper(a0);
+    if (word === "BYE") conn.seenBye = true;
+    else if (word === "VANISHED" && r.args[1]?.type !== "list") {
+      const set = atomOf(r.args[1]) ?? "";
+      let n = 0;
+      for (const range of set.split(",")) {
+        const [a, b] = range.split(":").map(Number);
+        n += b === undefined ? 1 : Math.abs(b - a!) + 1;
+      }
+      conn.count = Math.max(0, conn.count - n);
+    }
+  }
+
+  /** Runs one command during initialization; a BAD (or a NO unless allowed) fails the test. */
+  private async initCommand(
+    conn: Conn,
+    cmdline: string,
+    allowNo = false,
+  ): Promise<{ tagged: ImapResponse; untagged: ImapResponse[] }> {
+    const tag = conn.nextTag();
+    const untagged: ImapResponse[] = [];
+    const sink: Sink = (r) => {
+      this.track(conn, r);
+      if (r.kind === "untagged") untagged.push(r);
+    };
+    let tagged: ImapResponse | null = null;
+    const ok = await this.send(conn, tag, cmdline, (r) => {
+      sink(r);
+      if (r.kind === "tagged" && r.tag === tag) tagged = r;
+    });
+    while (ok && tagged === null) {
+      const r = await this.next(conn);
+      sink(r);
+      if (r.kind === "tagged" && r.tag === tag) tagged = r;
+    }
+    const t = tagged as ImapResponse | null;
+    const status = asciiUpper(atomOf(t?.args[0]) ?? "");
+    if (status !== "OK" && !(allowNo && status === "NO")) {
+      this.fail(`${cmdline.split("\r\n")[0]} (tag ${tag}) failed: ${t?.text ?? "no reply"}`);
+      throw new Abort();
+    }
+    return { tagged: t!, untagged };
+  }
+
+  private appendCommand(mailboxArgs: string, withDate: boolean): string {
+    const msg = this.source.take();
+    const date = withDate ? ` "${msg.internalDate}"` : "";
+    return `APPEND ${mailboxArgs}${date} {${msg.data.length}}\r\n${msg.data}`;
+  }
+
+  /** Prepares the connections as far as the script's `state:`; returns a reason if the script is skipped. */
+  private async init(): Promise<string | undefined> {
+    const s = this.script;
+    const srv = this.server;
+    if (s.requireUser2 && srv.user2 === undefined) return "needs a second user";
+    for (let i = 0; i < s.connections; i++) {
+      let client: ImapConnection;
+      try {
+        client = await ImapConnection.connect({ host: srv.host, port: srv.port, tls: srv.tls });
+      } catch (e) {
+        this.fail(`connect failed: ${(e as Error).message}`);
+        throw new Abort();
+      }
+      const conn = new Conn(client, i, this.mailbox);
+      this.conns.push(conn);
+      const greeting = await this.next(conn);
+      const word = asciiUpper(atomOf(greeting.args[0]) ?? "");
+      if (greeting.kind !== "untagged" || (word !== "OK" && word !== "PREAUTH")) {
+        this.fail(`Malformed banner "${greeting.text}"`);
+        throw new Abort();
+      }
+      if (s.bannerCheck && i === 0) throw new Error("banner checks are not supported");
+      this.track(conn, greeting);
+      const login = s.users[i] === "$user2" || s.users[i] === "${user2}" ? srv.user2!.user : (s.users[i] ?? srv.user);
+      const password = s.users[i] !== undefined && login === srv.user2?.user ? srv.user2.password : srv.password;
+      const key = (k: string) => (i === 0 ? k : `${k}${i + 1}`);
+      const at = login.indexOf("@");
+      this.env.vars.set(key("user"), login);
+      this.env.vars.set(key("username"), at < 0 ? login : login.slice(0, at));
+      this.env.vars.set(key("domain"), at < 0 ? srv.host : login.slice(at + 1));
+      this.env.vars.set(key("password"), password);
+      conn.user = login;
+      conn.password = password;
+    }
+    this.env.vars.set("mailbox", this.mailbox);
+    this.env.vars.set("mailbox_url", encodeURI(this.mailbox).replace(/;/g, "%3B"));
+    const first = this.conns[0]!;
+    if (s.state === "nonauth") {
+      if (first.caps.length === 0) await this.initCommand(first, "CAPABILITY");
+      return hasCapabilities(s, first.caps) ? undefined : "missing capabilities";
+    }
+    for (const conn of this.conns) {
+      const r = await this.initCommand(conn, `LOGIN ${imapQuote(conn.user)} ${imapQuote(conn.password)}`);
+      const postLogin = [r.tagged, ...r.untagged].some((x) => capabilitiesOf(x) !== null);
+      if (!postLogin) await this.initCommand(conn, "CAPABILITY");
+    }
+    if (!hasCapabilities(s, first.caps)) return "missing capabilities";
+
+    // Delete every "<mailbox>*" mailbox and subscription, children first.
+    const mask = imapQuote(`${this.mailbox}*`);
+    const names = (rs: ImapResponse[], kind: string) =>
+      rs.flatMap((r) => {
+        const a = r.args;
+        const ok = equalsIgnoreCase(atomOf(a[0]) ?? "", kind) && a[1]?.type === "list" && a[2] !== undefined;
+        const name = ok ? astringOf(a[3]) : null;
+        return name === null ? [] : [name];
+      });
+    const byDesc = (x: string, y: string) => (asciiUpper(y) < asciiUpper(x) ? -1 : asciiUpper(y) > asciiUpper(x) ? 1 : 0);
+    const boxes = names((await this.initCommand(first, `LIST "" ${mask}`)).untagged, "LIST").sort(byDesc);
+    const subs = names((await this.initCommand(first, `LSUB "" ${mask}`)).untagged, "LSUB").sort(byDesc);
+    for (const b of boxes) await this.initCommand(first, `DELETE ${imapQuote(b)}`, true);
+    for (const b of subs) await this.initCommand(first, `UNSUBSCRIBE ${imapQuote(b)}`, true);
+    if (s.state === "auth") return undefined;
+
+    if (!equalsIgnoreCase(this.mailbox, "INBOX")) await this.initCommand(first, `CREATE ${imapQuote(this.mailbox)}`);
+    if (s.state === "created") return undefined;
+
+    let left = s.messages === "all" ? Number.POSITIVE_INFINITY : s.messages;
+    while (left > 0 && !(s.messages === "all" && this.source.atEnd)) {
+      left--;
+      await this.initCommand(first, this.appendCommand(`"${this.mailbox}"`, true));
+    }
+    if (s.state === "appended") return undefined;
+
+    for (const conn of this.conns) {
+      conn.count = 0;
+      await this.initCommand(conn, `SELECT ${imapQuote(this.mailbox)}`);
+    }
+    return undefined;
+  }
+
+  /** append_has_body(): does `APPEND <args>` already carry its message (a literal or CATENATE)? */
+  private appendHasBody(args: string): boolean {
+    const r = parseImapArgs(args, { multilineString: true });
+    if (!r.ok || r.args.length === 0) return false;
+    let i = 0;
+    if (r.args[i + 1]?.type === "list") i++;
+    if (r.args[i + 1]?.type === "string") i++;
+    const a = r.args[i + 1];
+    return a?.type === "literal" || (a?.type === "atom" && equalsIgnoreCase(a.value, "catenate"));
+  }
+
+  private async runGroup(g: CommandGroup): Promise<void> {
+    const conn = this.conns[g.connection];
+    if (conn === undefined) {
+      this.fail(`No connection ${g.connection + 1}`);
+      throw new Abort();
+    }
+    const st: GroupState = {
+      group: g,
+      found: [],
+      maybes: [],
+      mismatches: 0,
+      firstExtra: null,
+      pending: new Map(),
+      firstTag: null,
+    };
+    this.env.resetSeqmap(conn.count);
+    const sink: Sink = (r) => this.dispatch(st, conn, r);
+    for (const cmd of g.commands) {
+      const exp = expandAll(this.env, cmd.text);
+      if (!exp.ok) {
+        this.fail(exp.error, cmd);
+        throw new Abort();
+      }
+      const text = exp.text;
+      let cmdline: string;
+      if (isAppendText(text)) {
+        cmdline = this.appendCommand(`"${conn.storageName}"`, true);
+      } else if (/^append /i.test(text) && !this.appendHasBody(text.slice(7))) {
+        cmdline = this.appendCommand(text.slice(7), false);
+      } else {
+        cmdline = text;
+        if (cmd.line === 0 || /^logout$/i.test(text) || g.hasUntaggedBye) conn.loggingOut = true;
+        const sel = /^(select|examine) (.*)$/i.exec(text);
+        if (sel) {
+          const r = parseImapArgs(sel[2]!);
+          const name = r.ok ? astringOf(r.args[0]) : null;
+          if (name !== null) conn.storageName = name;
+          conn.count = 0;
+        }
+      }
+      const tag = conn.nextTag();
+      st.firstTag ??= tag;
+      st.pending.set(tag, cmd);
+      await this.send(conn, tag, cmdline, sink);
+    }
+    while (st.pending.size > 0) {
+      const r = await conn.client.next(this.timeoutMs);
+      if (r === "timeout") {
+        const c = st.pending.values().next().value;
+        this.fail(`Timeout: no tagged reply within ${this.timeoutMs} ms`, c);
+        throw new Abort();
+      }
+      if (r === "closed") {
+        if (g.hasUntaggedBye && conn.seenBye) {
+          // After BYE only "" may be expected as the tagged reply.
+          for (const c of st.pending.values()) {
+            if (!(c.reply.length === 1 && atomOf(c.reply[0]) === "")) {
+              this.fail(`Command expected '${argsToString(c.reply)}' as tagged reply - only "" allowed when BYE happens`, c);
+            }
+          }
+          break;
+        }
+        this.fail(`Unexpected disconnection of connection ${conn.index + 1}`);
+        throw new Abort();
+      }
+      this.dispatch(st, conn, r);
+    }
+    await this.finishGroup(st);
+  }
+
+  private dispatch(st: GroupState, conn: Conn, r: ImapResponse): void {
+    if (r.parseError !== undefined) this.fail(`Unparsable response (${r.parseError}): ${r.text}`);
+    this.track(conn, r);
+    if (r.kind === "continuation") {
+      this.fail(`Unexpected command continuation: ${r.text}`);
+      return;
+    }
+    if (r.kind === "untagged") {
+      this.matchUntagged(st, conn, r);
+      const a = r.args;
+      if (atomOf(a[0]) !== null && /^\d+$/.test(atomOf(a[0])!) && equalsIgnoreCase(atomOf(a[1]) ?? "", "EXPUNGE")) {
+        this.env.expunge(Number(atomOf(a[0])));
+      }
+      return;
+    }
+    const cmd = st.pending.get(r.tag);
+    if (cmd === undefined) {
+      this.fail(`Unexpected tagged reply: ${r.text}`);
+      return;
+    }
+    st.pending.delete(r.tag);
+    if (st.firstTag === r.tag) st.firstTag = null;
+    this.env.vars.set("tag", r.tag);
+    const n = matchArgs(this.env, cmd.reply, r.args, true);
+    this.env.vars.delete("tag");
+    const status = asciiUpper(atomOf(r.args[0]) ?? "");
+    if (n !== FULL) {
+      this.fail(`Expected tagged reply '${argsToString(cmd.reply)}', got '${argsToString(r.args)}'`, cmd);
+    } else if (status === "BAD" && !equalsIgnoreCase(atomOf(cmd.reply[0]) ?? "", "bad")) {
+      this.fail(`BAD reply for command: ${r.text}`, cmd);
+    }
+    const verb = asciiUpper(cmd.text.split(" ", 1)[0] ?? "");
+    if ((status === "OK" && (verb === "CLOSE" || verb === "UNSELECT")) || (status !== "OK" && /^(SELECT|EXAMINE)$/.test(verb))) {
+      conn.count = 0;
+    }
+  }
+
+  /** test_handle_untagged_match(): checks one untagged reply against the group's expectations. */
+  private matchUntagged(st: GroupState, conn: Conn, r: ImapResponse): void {
+    const g = st.group;
+    const s = this.script;
+    if (g.untagged === null && (s.ignoreExtraUntagged || conn.loggingOut)) return;
+    const expected = g.untagged ?? [];
+    const args = r.args;
+    const prefix = STATUS_PREFIX.has(asciiUpper(atomOf(args[0]) ?? ""));
+    const env = this.env;
+    env.added = [];
+    let foundSome = false;
+    for (let i = 0; i < expected.length; i++) {
+      if (st.found[i]) continue;
+      const exp = expected[i]!;
+      if (st.firstTag !== null) env.vars.set("tag", st.firstTag);
+      const n = matchArgs(env, exp.args, args, prefix);
+      if (st.firstTag !== null) env.vars.delete("tag");
+      if (n === FULL) {
+        if (exp.existence === "mustnot") {
+          this.fail(`Unexpected untagged match:\nMatch: ${argsToString(exp.args)}\nReply: ${argsToString(args)}`);
+          return;
+        }
+        st.found[i] = true;
+        foundSome = true;
+        env.added = [];
+        if (g.ordered) break;
+        continue;
+      }
+      if ((st.maybes[i]?.count ?? 0) < n) st.maybes[i] = { count: n, str: argsToString(args) };
+      env.revertAdded();
+      if (g.ordered && exp.existence === "must") break;
+    }
+    if (!foundSome) {
+      st.mismatches++;
+      if (!s.ignoreExtraUntagged && st.firstExtra === null) st.firstExtra = argsToString(args);
+    }
+  }
+
+  private async finishGroup(st: GroupState): Promise<void> {
+    const g = st.group;
+    const expected = g.untagged ?? [];
+    const missing = expected.flatMap((e, i) => (e.existence === "must" && !st.found[i] ? [i] : []));
+    if (missing.length > 0) {
+      const first = expected[missing[0]!]!;
+      const unexpanded = argsToString(first.args);
+      const expanded = expandAll(this.env, unexpanded, true);
+      this.fail(
+        `Missing ${missing.length} untagged replies (${st.mismatches} mismatches)\n` +
+          ` - first unexpanded (line ${first.line}): ${unexpanded}\n` +
+          ` - first expanded: ${expanded.ok ? expanded.text : unexpanded}\n` +
+          ` - best match: ${st.maybes[missing[0]!]?.str ?? ""}`,
+      );
+    }
+    if (st.firstExtra !== null) {
+      this.fail(`${st.mismatches} unexpected untagged replies received, first: ${st.firstExtra}`);
+    }
+    for (const line of g.output) {
+      const e = expandAll(this.env, line);
+      this.opts.log?.(e.ok ? e.text : line);
+    }
+    if (g.sleepMs > 0) await new Promise((res) => setTimeout(res, g.sleepMs));
+  }
+}
+
+/**
+ * Runs a parsed script against a server. `mbox` is the script's message source
+ * (its `.mbox` or `default.mbox`). Connections use implicit TLS without
+ * certificate checks when `server.tls` is set.
+ */
+export function runImaptest(
+  script: Script,
+  mbox: Buffer,
+  server: ImaptestServer,
+  opts: RunOptions = {},
+): Promise<ImaptestResult> {
+  return new TestRun(script, mbox, server, opts).run();
+}
