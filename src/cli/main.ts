@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "../config/load.ts";
 import { runDns } from "./dns.ts";
 import { runInit } from "./init.ts";
+import { runQueue } from "./queue.ts";
 import { runServe } from "./serve.ts";
 
 const USAGE = `usage: chatrelay <command> [options]
@@ -14,6 +15,8 @@ commands:
   serve [--config FILE]            run the relay (without --config: the embedded local default)
   init <domain> [--config FILE]    write a commented chatmail.ini and a DKIM key, print next steps
   dns [--config FILE]              print the DNS records the relay needs
+  queue [list|retry [ID]|delete ID] [--config FILE]
+                                   the outbound queue: list it, retry now, delete a message
   help                             this text
 `;
 
@@ -35,6 +38,8 @@ async function main(argv: string[]): Promise<number> {
       return runInit(rest[0], values.config ?? "chatmail.ini");
     case "dns":
       return runDns(values.config ?? "chatmail.ini");
+    case "queue":
+      return runQueue(values.config ?? "chatmail.ini", rest);
     default:
       process.stderr.write(`chatrelay: unknown command "${command}"\n${USAGE}`);
       return 2;

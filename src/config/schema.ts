@@ -256,8 +256,8 @@ export const SCHEMA: Schema = {
     parse: v.oneOf<TlsMode>("acme", "self", "external"),
     default: derivedTlsMode,
     format: str,
-    defaultText: "self for a domain starting with _ or an IPv4 address, external when tls_external_cert_and_key is set, else acme",
-    doc: "Where the TLS certificate comes from: acme (Let's Encrypt), self (self-signed) or external (tls_external_cert_and_key).",
+    defaultText: "derived (see TLS)",
+    doc: "Where the TLS certificate comes from: acme (Let's Encrypt), self (self-signed) or external (tls_external_cert_and_key). Default: self for a domain starting with _ or an IPv4 address, external when tls_external_cert_and_key is set, else acme.",
   }),
   tls_min_version_client: own({
     parse: v.oneOf("TLSv1.3", "TLSv1.2"),
@@ -276,7 +276,7 @@ export const SCHEMA: Schema = {
     parse: v.dnsName,
     default: "opendkim",
     format: str,
-    doc: "DKIM selector: the key is published at <selector>._domainkey.<mail_domain>.",
+    doc: "DKIM selector: the public key is published at SELECTOR._domainkey.MAIL_DOMAIN.",
   }),
   imap_idle_keepalive: own({
     parse: v.positiveInteger,

@@ -230,7 +230,7 @@ export class Session implements SessionLike {
     const spec = COMMANDS[cmd.name] as CommandSpec;
     if (this.state === "logout") return;
     if (!spec.states.includes(this.state)) {
-      this.write(`${tag} BAD ${stateError(this.state)}\r\n`);
+      this.write(`${tag} BAD ${stateError(spec.states)}\r\n`);
       return;
     }
     if (this.view) {
@@ -384,7 +384,7 @@ export class Session implements SessionLike {
       this.touch();
       return;
     }
-    if (this.busy && this.transport.backlog === 0) {
+    if (this.busy && !this.lineWaiter && this.transport.backlog === 0) {
       // A command that waits on the store: give it time.
       this.touch();
       return;
@@ -435,8 +435,8 @@ export class Session implements SessionLike {
   }
 }
 
-function stateError(state: SessionState | "logout"): string {
-  if (state === "notauth") return "Please log in first";
-  if (state === "auth") return "No mailbox selected";
-  return "Command not valid in this state";
+function stateError(allowed: readonly SessionState[]): string {
+  if (allowed.includes("notauth")) return "Already logged in";
+  if (allowed.includes("auth")) return "Please log in first";
+  return "No mailbox selected";
 }

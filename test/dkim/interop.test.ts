@@ -139,7 +139,7 @@ test("python3-dkim relaxed/simple signatures verify with verifyAligned", async (
   ]);
   assert.ok(signed?.signature);
   const full = Buffer.concat([Buffer.from(signed.signature, "base64"), message()]);
-  assert.match(full.toString("latin1"), /^DKIM-Signature:[^]*c=relaxed\/simple/);
+  assert.match(full.toString("latin1"), /^DKIM-Signature:[\s\S]*c=relaxed\/simple/);
   const resolver = createResolver([dns.address], { timeoutMs: 3000 });
   assert.deepEqual(await verifyAligned(full, DOMAIN, resolver), { ok: true });
   const tampered = Buffer.from(full.toString("latin1").replace("[...]", "[..]"), "latin1");

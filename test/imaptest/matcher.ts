@@ -67,6 +67,12 @@ export class MatchEnv {
 
 const isVarChar = (c: string | undefined): boolean => c !== undefined && /[A-Za-z0-9_]/.test(c);
 
+/** imaptest compares C strings: nothing after a NUL octet takes part. */
+function cstr(s: string): string {
+  const nul = s.indexOf("\0");
+  return nul < 0 ? s : s.slice(0, nul);
+}
+
 function uint32(s: string): number | null {
   return /^\d+$/.test(s) && Number(s) <= 0xffffffff ? Number(s) : null;
 }
@@ -227,9 +233,10 @@ export function matchArgs(
           while (atomOf(args[ai]) !== null && !atomOf(args[ai])!.includes("]")) ai++;
           break;
         }
-        const astr = astringOf(a);
-        if (astr === null) return ret;
-        const exp = expandInput(env, m.value, astr);
+        const raw = astringOf(a);
+        if (raw === null) return ret;
+        const astr = cstr(raw);
+        const exp = expandInput(env, cstr(m.value), astr);
         if (exp === null) return ret;
         if (prefix && mi === match.length - 1) {
           const head = astr.slice(0, exp.text.length);

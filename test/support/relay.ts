@@ -22,6 +22,8 @@ export interface TestRelay {
   smtpPort: number;
   httpsPort: number;
   httpPort: number;
+  /** Implicit-TLS submission endpoint for `submit()`. */
+  submissions: { host: string; port: number };
   /** A fresh address of this relay that logs in (and is created) with `password`. */
   newAddress(): string;
   password: string;
@@ -41,11 +43,12 @@ export async function startTestRelay(
   return {
     relay,
     config,
-    host: "127.0.0.1",
+    host: config.listen_address,
     domain: config.mail_domain,
     imapsPort: p.imaps ?? -1,
     imapPort: p.imap ?? -1,
     submissionsPort: p.submissions ?? -1,
+    submissions: { host: config.listen_address, port: p.submissions ?? -1 },
     submissionPort: p.submission ?? -1,
     smtpPort: p.smtp ?? -1,
     httpsPort: p.https ?? -1,

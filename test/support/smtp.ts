@@ -11,15 +11,16 @@ export interface SendResult {
 
 /** Submits raw bytes over implicit TLS (465-style) with AUTH. */
 export async function submit(
-  port: number,
+  target: number | { host: string; port: number },
   user: string,
   password: string,
   envelope: { from: string; to: string[] },
   raw: Buffer,
   opts: { secure?: boolean } = {},
 ): Promise<SendResult> {
+  const { host, port } = typeof target === "number" ? { host: "127.0.0.1", port: target } : target;
   const transport = nodemailer.createTransport({
-    host: "127.0.0.1",
+    host,
     port,
     secure: opts.secure ?? true,
     requireTLS: true,

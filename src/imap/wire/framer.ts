@@ -113,6 +113,15 @@ export class Framer {
     this.skippingLine = false;
   }
 
+  /** Hands over the unconsumed raw bytes and forgets them (COMPRESS: they are compressed data). */
+  drainRaw(): Buffer[] {
+    const q = this.queue;
+    this.queue = [];
+    this.queued = 0;
+    this.scanned = 0;
+    return q;
+  }
+
   private resetCommand(): void {
     this.parts = [];
     this.partsLen = 0;

@@ -1,0 +1,153 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createPublicKey } from "node:crypto";
+import { after, before, describe, test } from "node:test";
+import { dkimTxtRecord } from "../../src/dkim/keys.ts";
+import { dkimKeyPath } from "../../src/dkim/path.ts";
+import { type DnsServer, startDnsServer } from "../support/dns-server.ts";
+import { fixture } from "../support/mail.ts";
+import { commonFreePort } from "../support/ports.ts";
+import { startTestRelay, type TestRelay } from "../support/relay.ts";
+import { submit } from "../support/smtp.ts";
+import type { Config } from "../../src/config/types.ts";
+
+const A_IP = "127.0.0.2";
+const B_IP = "127.0.0.3";
+const A = "_alpha.test";
+const B = "_beta.test";
+
+async function messages(r: TestRelay, address: string): Promise<string[]> {
+  const store = r.relay.parts.store;
+  const box = await store.getMailbox(address, "INBOX");
+  if (!box) return [];
+  const list = await store.listMessages(box.id);
+  return Promise.all(list.map(async (m) => (await store.readBlob(m.blobId)).toString()));
+}
+
+async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function publishDkim(dns: DnsServer, r: TestRelay): void {
+  const pem = readFileSync(dkimKeyPath(r.config), "utf8");
+  const pub = createPublicKey(pem).export({ type: "spki", format: "pem" }).toString();
+  dns.zone.set(`opendkim._domainkey.${r.domain}`, { TXT: [[dkimTxtRecord(pub)]] });
+}
+
+describe("federation between two relays", () => {
+  let dns: DnsServer;
+  let a: TestRelay;
+  let b: TestRelay | undefined;
+  let ports: { https: number; smtp: number };
+  let alice: string;
+  let bob: string;
+
+  function relayConfig(domain: string, ip: string, extra: Partial<Config> = {}): Partial<Config> {
+    return {
+      mail_domain: domain,
+      listen_address: ip,
+      dns_servers: [dns.address],
+      https_port: ports.https,
+      smtp_port: ports.smtp,
+      outbound_https_port: ports.https,
+      outbound_smtp_port: ports.smtp,
+      ...extra,
+    };
+  }
+
+  async function startB(extra: Partial<Config> = {}, dataDir?: string): Promise<TestRelay> {
+    const relay = await startTestRelay(relayConfig(B, B_IP, { ...extra, ...(dataDir ? { data_dir: dataDir } : {}) }));
+    publishDkim(dns, relay);
+    return relay;
+  }
+
+  before(async () => {
+    dns = await startDnsServer({
+      [A]: { A: [A_IP], MX: [{ exchange: A, priority: 10 }] },
+      [B]: { A: [B_IP], MX: [{ exchange: B, priority: 10 }] },
+      "nullmx.test": { MX: [{ exchange: "", priority: 0 }] },
+    });
+    ports = { https: await commonFreePort([A_IP, B_IP]), smtp: await commonFreePort([A_IP, B_IP]) };
+    a = await startTestRelay(relayConfig(A, A_IP));
+    publishDkim(dns, a);
+    alice = `alice1234@${A}`;
+    bob = `bob123456@${B}`;
+  });
+  after(async () => {
+    await b?.close();
+    await a.close();
+    await dns.close();
+  });
+
+  test("(a) over HTTPS /mxdeliv, both ways", async () => {
+    b = await startB();
+    // bob exists on B
+    assert.equal((await submit(b.submissions, bob, "password-bob", { from: bob, to: [bob] }, fixture("encrypted", bob, bob))).ok, true);
+    const sent = await submit(a.submissions, alice, "password-alice", { from: alice, to: [bob] }, fixture("encrypted", alice, bob, "to bob"));
+    assert.equal(sent.ok, true, sent.response);
+    const got = await until("bob's copy", async () => {
+      const m = await messages(b!, bob);
+      return m.length >= 2 ? m : undefined;
+    });
+    assert.match(got.at(-1)!, new RegExp(`^From: ${alice}`, "m"));
+    assert.doesNotMatch(got.at(-1)!, /^DKIM-Signature/m);
+    const back = await submit(b.submissions, bob, "password-bob", { from: bob, to: [alice] }, fixture("encrypted", bob, alice));
+    assert.equal(back.ok, true, back.response);
+    await until("alice's copy", async () => ((await messages(a, alice)).length >= 1 ? true : undefined));
+    assert.equal((await a.relay.parts.store.listJobs("outbound")).length, 0);
+  });
+
+  test("(b) over SMTP with STARTTLS when B's HTTPS endpoint is off", async () => {
+    const dir = b!.config.data_dir;
+    await b!.relay.stop(500);
+    b = await startB({ https_port: -1 }, dir);
+    const before = (await messages(b, bob)).length;
+    const sent = await submit(a.submissions, alice, "password-alice", { from: alice, to: [bob] }, fixture("encrypted", alice, bob));
+    assert.equal(sent.ok, true, sent.response);
+    await until("bob's copy over SMTP", async () => ((await messages(b!, bob)).length > before ? true : undefined));
+  });
+
+  test("(c) destination down: deferred, then delivered when it is back", async () => {
+    const dir = b!.config.data_dir;
+    await b!.relay.stop(500);
+    b = undefined;
+    const sent = await submit(a.submissions, alice, "password-alice", { from: alice, to: [bob] }, fixture("encrypted", alice, bob));
+    assert.equal(sent.ok, true, sent.response);
+    const job = await until("a deferred job", async () => {
+      const jobs = await a.relay.parts.store.listJobs("outbound");
+      return jobs.find((j) => (j.payload as { attempts: number }).attempts >= 1);
+    });
+    assert.ok(job.dueAt > Date.now(), "retry is scheduled in the future");
+    b = await startB({}, dir);
+    const before = (await messages(b, bob)).length;
+    await a.relay.parts.outbound.retryAll();
+    await until("the deferred message", async () => ((await messages(b!, bob)).length > before ? true : undefined));
+    assert.equal((await a.relay.parts.store.listJobs("outbound")).length, 0);
+  });
+
+  test("(d) a non-existent domain and a null-MX domain bounce to the sender", async () => {
+    const before = (await messages(a, alice)).length;
+    for (const rcpt of ["someone12@nonexistent.test", "someone12@nullmx.test"]) {
+      const sent = await submit(a.submissions, alice, "password-alice", { from: alice, to: [rcpt] }, fixture("encrypted", alice, rcpt));
+      assert.equal(sent.ok, true, sent.response);
+    }
+    const got = await until("two bounces", async () => {
+      const m = await messages(a, alice);
+      return m.length >= before + 2 ? m.slice(before) : undefined;
+    });
+    const text = got.join("\n");
+    assert.match(text, /Content-Type: multipart\/report; report-type=delivery-status/);
+    assert.match(text, /From: Mail Delivery System <MAILER-DAEMON@_alpha\.test>/);
+    assert.match(text, /Final-Recipient: rfc822; someone12@nonexistent\.test/);
+    assert.match(text, /Domain nonexistent\.test does not exist/);
+    assert.match(text, /Final-Recipient: rfc822; someone12@nullmx\.test/);
+    assert.match(text, /556 5\.1\.10/);
+    assert.match(text, /In-Reply-To: <Mr\.UVyJWZmkCKM\.hGzNc6glBE_@c2\.testrun\.org>/);
+  });
+});
