@@ -6,14 +6,10 @@ import { mkdir } from "node:fs/promises";
 import type { AddressInfo, Server } from "node:net";
 import { AccountService } from "./accounts/accounts.ts";
 import type { Config } from "./config/types.ts";
-import { isIpDomain } from "./config/domain.ts";
+import { createSigner, createVerifier } from "./delivery/dkim.ts";
 import { Delivery } from "./delivery/pipeline.ts";
 import { LocalDelivery } from "./delivery/local.ts";
 import { OutboundQueue } from "./delivery/outbound/queue.ts";
-import { loadOrCreateDkimKey } from "./dkim/keys.ts";
-import { dkimKeyPath } from "./dkim/path.ts";
-import { signMessage } from "./dkim/sign.ts";
-import { verifyAligned } from "./dkim/verify.ts";
 import { createResolver } from "./dns/resolver.ts";
 import { LocalEventBus } from "./events/bus.ts";
 import { HttpService } from "./http/server.ts";
@@ -81,13 +77,8 @@ export class Relay {
     const bus = new LocalEventBus();
     const accounts = new AccountService({ config, store, log });
     const resolver = createResolver(config.dns_servers);
-    let signer = null;
-    if (!isIpDomain(config.mail_domain)) {
-      const { privateKeyPem } = await loadOrCreateDkimKey(dkimKeyPath(config));
-      const opts = { domain: config.mail_domain, selector: config.dkim_selector, privateKeyPem };
-      signer = { sign: (m: Buffer) => signMessage(m, opts) };
-    }
-    const verifier = { verify: (m: Buffer, fromDomain: string) => verifyAligned(m, fromDomain, resolver) };
+    const signer = await createSigner(config);
+    const verifier = createVerifier(resolver);
     const local = new LocalDelivery(config, store, bus, log);
     const outbound: OutboundQueue = new OutboundQueue({
       config,

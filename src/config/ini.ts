@@ -35,7 +35,11 @@ export interface IniDocument {
   sectionLines: Map<string, number>;
 }
 
-export type IniErrorKind = "missing-section-header" | "duplicate-section" | "duplicate-option" | "invalid-line";
+export type IniErrorKind =
+  | "missing-section-header"
+  | "duplicate-section"
+  | "duplicate-option"
+  | "invalid-line";
 
 /** A syntax error. Returned, never thrown. */
 export class IniSyntaxError extends Error {
@@ -57,7 +61,8 @@ export class IniSyntaxError extends Error {
 export const DEFAULT_SECTION = "DEFAULT";
 
 // Python's str.isspace() / re `\s` for str patterns.
-const PY_SPACE = "\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+const PY_SPACE =
+  "\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
 const LEADING_SPACE = new RegExp(`^[${PY_SPACE}]+`);
 const TRAILING_SPACE = new RegExp(`[${PY_SPACE}]+$`);
 const NON_SPACE = new RegExp(`[^${PY_SPACE}]`);
@@ -108,7 +113,7 @@ export function parseIni(text: string): IniDocument | IniSyntaxError {
       continue;
     }
     const firstNonSpace = raw.search(NON_SPACE);
-    const curIndent = firstNonSpace < 0 ? 0 : firstNonSpace;
+    const curIndent = Math.max(firstNonSpace, 0);
     if (cursect !== undefined && optname && curIndent > indentLevel) {
       cursect.get(optname)!.parts.push(value);
       continue;
@@ -176,7 +181,8 @@ export function parseIni(text: string): IniDocument | IniSyntaxError {
   if (firstBadLine) return firstBadLine;
   for (const [name, options] of pending) {
     const joined = new Map<string, IniEntry>();
-    for (const [key, { parts, line }] of options) joined.set(key, { value: pyRstrip(parts.join("\n")), line });
+    for (const [key, { parts, line }] of options)
+      joined.set(key, { value: pyRstrip(parts.join("\n")), line });
     sections.set(name, joined);
   }
   return { sections, sectionLines };

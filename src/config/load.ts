@@ -78,7 +78,8 @@ export function parseConfig(text: string, source: string, baseDir = dirname(reso
     throw new ConfigError(`${place(source, line, key)} ${what}`, source, line, key);
   };
   const mail_domain = given.mail_domain as string | undefined;
-  if (mail_domain === undefined) fail("mail_domain", "required option missing", doc.sectionLines.get(PARAMS)!);
+  if (mail_domain === undefined)
+    fail("mail_domain", "required option missing", doc.sectionLines.get(PARAMS)!);
   const basis = {
     mail_domain: mail_domain!,
     tls_external_cert_and_key: (given.tls_external_cert_and_key as string | undefined) ?? "",

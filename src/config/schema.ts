@@ -59,7 +59,13 @@ function own<T>(spec: Omit<KeySpec<T>, "origin">): KeySpec<T> {
 }
 const days = (d: number, doc: string) =>
   reference({ parse: v.nonNegativeInteger, default: d, format: num, doc });
-const port = (p: number, doc: string) => own({ parse: v.listenPort, default: p, format: num, doc });
+const port = (p: number, doc: string) =>
+  own({
+    parse: v.listenPort,
+    default: p,
+    format: (n) => (n < 0 ? "off" : String(n)),
+    doc: `${doc} off = no listener.`,
+  });
 
 export const SCHEMA: Schema = {
   mail_domain: reference({
@@ -176,7 +182,7 @@ export const SCHEMA: Schema = {
     default: undefined,
     format: (x) => x ?? "",
     defaultText: "(unset)",
-    doc: 'iroh relay URL advertised to clients (IMAP METADATA /shared/vendor/deltachat/irohrelay). Unset = none advertised; set to nothing = advertised as NIL. chatrelay runs no iroh relay itself.',
+    doc: "iroh relay URL advertised to clients (IMAP METADATA /shared/vendor/deltachat/irohrelay). Unset = none advertised; set to nothing = advertised as NIL. chatrelay runs no iroh relay itself.",
   }),
   mtail_address: reference({
     parse: v.text,
@@ -233,13 +239,13 @@ export const SCHEMA: Schema = {
     format: str,
     doc: 'IP address every listener binds to ("::" for all IPv6 and IPv4 addresses).',
   }),
-  smtp_port: port(25, "SMTP port for mail from other servers (MX). 0 = off."),
-  submission_port: port(587, "SMTP submission port with STARTTLS. 0 = off."),
-  submissions_port: port(465, "SMTP submission port with implicit TLS. 0 = off."),
-  imap_port: port(143, "IMAP port with STARTTLS. 0 = off."),
-  imaps_port: port(993, "IMAP port with implicit TLS. 0 = off."),
-  https_port: port(443, "HTTPS port (website, /new, /mxdeliv; also IMAP and SMTP by ALPN). 0 = off."),
-  http_port: port(80, "HTTP port (redirects to HTTPS, ACME challenges). 0 = off."),
+  smtp_port: port(25, "SMTP port for mail from other servers (MX)."),
+  submission_port: port(587, "SMTP submission port with STARTTLS."),
+  submissions_port: port(465, "SMTP submission port with implicit TLS."),
+  imap_port: port(143, "IMAP port with STARTTLS."),
+  imaps_port: port(993, "IMAP port with implicit TLS."),
+  https_port: port(443, "HTTPS port (website, /new, /mxdeliv; also IMAP and SMTP by ALPN)."),
+  http_port: port(80, "HTTP port (redirects to HTTPS, ACME challenges)."),
   data_dir: own({
     parse: v.path,
     default: "/var/lib/chatrelay",
@@ -298,6 +304,12 @@ export const SCHEMA: Schema = {
     doc: "Host name of the TURN server advertised to clients.",
   }),
   turn_port: own({ parse: v.remotePort, default: 3478, format: num, doc: "Port of the TURN server." }),
+  max_queue_lifetime: own({
+    parse: v.positiveInteger,
+    default: 2 * 86400,
+    format: num,
+    doc: "Seconds a message for another server may wait in the outbound queue before it is bounced.",
+  }),
   outbound_https_port: own({
     parse: v.remotePort,
     default: 443,

@@ -3,7 +3,7 @@
  * with mail_domain set and every other option present as a commented-out line
  * showing its default, each with a short explanation.
  */
-import { type ConfigKey, CONFIG_KEYS, defaultOf, SCHEMA } from "./schema.ts";
+import { CONFIG_KEYS, type ConfigKey, defaultOf, SCHEMA } from "./schema.ts";
 
 export interface RenderOptions {
   /** Options to write as set (uncommented), as ini text; multi-line values become continuation lines. */
@@ -34,7 +34,10 @@ function setting(key: string, value: string, commented: boolean): string[] {
 }
 
 export function renderIni(domain: string, opts: RenderOptions = {}): string {
-  const basis = { mail_domain: domain, tls_external_cert_and_key: opts.values?.tls_external_cert_and_key ?? "" };
+  const basis = {
+    mail_domain: domain,
+    tls_external_cert_and_key: opts.values?.tls_external_cert_and_key ?? "",
+  };
   const out: string[] = [
     `# chatrelay configuration for ${domain}`,
     "#",

@@ -33,8 +33,11 @@ function integer(min: number, what: string, max = Number.MAX_SAFE_INTEGER): Valu
 
 export const positiveInteger = integer(1, "a positive integer");
 export const nonNegativeInteger = integer(0, "a non-negative integer");
-/** A listening port; 0 turns the listener off. */
-export const listenPort = integer(0, "a port number (0-65535, 0 = off)", 65535);
+/** A listening port: "off" (or -1) turns the listener off, 0 lets the system pick a free port. */
+export const listenPort: ValueParser<number> = (t) => {
+  if (t.toLowerCase() === "off" || t === "-1") return ok(-1);
+  return /^\d+$/.test(t) && Number(t) <= 65535 ? ok(Number(t)) : fail("a port number (0-65535) or off", t);
+};
 /** A port to connect to. */
 export const remotePort = integer(1, "a port number (1-65535)", 65535);
 

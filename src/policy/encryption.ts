@@ -30,7 +30,7 @@ export function checkEncrypted(msg: MimeShape | Buffer, direction: Direction): E
   } else {
     shape = msg;
   }
-  if (shape.ambiguous) return { ok: false, reason: "duplicated top-level Content-Type" };
+  if (shape.ambiguous) return { ok: false, reason: "ambiguous top-level Content-Type" };
   if (shape.contentType.mime !== "multipart/encrypted")
     return { ok: false, reason: "not multipart/encrypted" };
   const parts = shape.parts;

@@ -125,7 +125,8 @@ function addrSpec(tokens: Token[]): { localPart: string; domain: string; literal
 }
 
 function decodeName(tokens: Token[]): string {
-  const raw = tokens.map((t) => t.text).join(" ");
+  let raw = "";
+  for (const t of tokens) raw += isSpecial(t, ".") || raw === "" ? t.text : ` ${t.text}`;
   try {
     return libmime.decodeWords(raw).trim();
   } catch {

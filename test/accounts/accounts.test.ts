@@ -20,7 +20,15 @@ describe("accounts: create on first login (reference §2.2)", () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "chatrelay-accounts-"));
-    config = testConfig({ data_dir: dir, mail_domain: "chat.test", nocreate_file: join(dir, "nocreate") });
+    config = testConfig({
+      data_dir: dir,
+      mail_domain: "chat.test",
+      nocreate_file: join(dir, "nocreate"),
+      // the limits are tested one by one below; a busy test machine must not trip them
+      max_load_1m: 1e9,
+      min_available_memory: 0,
+      min_free_disk_space: 0,
+    });
     store = await openStore(dir);
     accounts = new AccountService({ config, store, log: silentLogger, now: () => now });
   });

@@ -98,10 +98,13 @@ test("line numbers of keys and sections; CRLF and CR line endings count as lines
     assert.deepEqual(doc.sections.get("s")!.get("a"), { value: "1\nmore", line: 4 });
     assert.deepEqual(doc.sections.get("s")!.get("b"), { value: "2", line: 6 });
     assert.deepEqual(doc.sections.get("t")!.get("c"), { value: "3", line: 8 });
-    assert.deepEqual([...doc.sectionLines], [
-      ["s", 2],
-      ["t", 7],
-    ]);
+    assert.deepEqual(
+      [...doc.sectionLines],
+      [
+        ["s", 2],
+        ["t", 7],
+      ],
+    );
   }
 });
 
@@ -173,7 +176,11 @@ type OracleResult =
   | { ok: false; kind: string; line: number };
 
 function askPython(items: ({ path: string } | { text: string })[]): OracleResult[] {
-  const r = spawnSync("python3", [oracle], { input: JSON.stringify(items), encoding: "utf8", maxBuffer: 256 * 2 ** 20 });
+  const r = spawnSync("python3", [oracle], {
+    input: JSON.stringify(items),
+    encoding: "utf8",
+    maxBuffer: 256 * 2 ** 20,
+  });
   assert.equal(r.status, 0, `python3 failed: ${r.error ?? r.stderr}`);
   return JSON.parse(r.stdout) as OracleResult[];
 }
@@ -220,14 +227,28 @@ test("every fixture parses exactly as Python's configparser reads it", async () 
 const space = fc.constantFrom("", "", " ", "  ", "\t", "    ", "\u00a0", "\f", "\u2003");
 const keyText = fc.constantFrom("a", "A", "key", "Key ", "mail_domain", "x y", "", "é", "ΑΣ", "k\u00a0");
 const delimiter = fc.constantFrom("=", ":", " = ", ": ", " :", "==", "=:", "\t=\t");
-const valueText = fc.constantFrom("", "v", "1 # not a comment", "x=y", "a:b", " spaced ", "[s]", "; x", "#x", "ü");
+const valueText = fc.constantFrom(
+  "",
+  "v",
+  "1 # not a comment",
+  "x=y",
+  "a:b",
+  " spaced ",
+  "[s]",
+  "; x",
+  "#x",
+  "ü",
+);
 const header = fc.constantFrom("[s]", "[t]", "[DEFAULT]", "[s] tail", "[a]b]", "[]", "[ s ]", "[S]");
 const iniLine = fc.oneof(
   fc.tuple(space, header).map(([w, h]) => w + h),
   { arbitrary: fc.tuple(space, keyText, delimiter, valueText).map((p) => p.join("")), weight: 4 },
   fc.tuple(space, fc.constantFrom("#", ";"), valueText).map((p) => p.join("")),
   space,
-  { arbitrary: fc.tuple(fc.constantFrom(" ", "  ", "\t", "      "), valueText).map((p) => p.join("")), weight: 2 },
+  {
+    arbitrary: fc.tuple(fc.constantFrom(" ", "  ", "\t", "      "), valueText).map((p) => p.join("")),
+    weight: 2,
+  },
   fc.tuple(space, fc.constantFrom("garbage", "x y z")).map((p) => p.join("")),
 );
 const eol = fc.constantFrom("\n", "\n", "\n", "\r\n", "\r");

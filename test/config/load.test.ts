@@ -91,6 +91,7 @@ test("defaults of a real install with only mail_domain set", () => {
     turn_secret: "",
     turn_host: "chat.example.org",
     turn_port: 3478,
+    max_queue_lifetime: 172800,
     outbound_https_port: 443,
     outbound_smtp_port: 25,
     nocreate_file: "/etc/chatmail-nocreate",
@@ -136,13 +137,16 @@ test("colons, upper-case keys, ; comments, multi-line privacy texts, the referen
     config.privacy_pdo,
     "Dr. A. Person, Data Protection Office,\n\nHauptstrasse 1, 12345 Musterstadt.\nYou can reach the office at dpo@example.net",
   );
-  assert.equal(config.privacy_supervisor, "State Commissioner for Data Protection\nand Freedom of Information");
+  assert.equal(
+    config.privacy_supervisor,
+    "State Commissioner for Data Protection\nand Freedom of Information",
+  );
 });
 
 test("every chatrelay key set; [DEFAULT] supplies values; relative paths resolve against the file's folder", () => {
   const path = fixture("chatrelay-all.ini");
   const { config, warnings } = loadConfig(path);
-  assert.deepEqual(warnings, [`${path}:59: [deploy]: unknown section, ignored`]);
+  assert.deepEqual(warnings, [`${path}:60: [deploy]: unknown section, ignored`]);
   assert.deepEqual(config, {
     source: path,
     mail_domain: "relay.example.com",
@@ -181,7 +185,7 @@ test("every chatrelay key set; [DEFAULT] supplies values; relative paths resolve
     imap_port: 10143,
     imaps_port: 10993,
     https_port: 10443,
-    http_port: 0,
+    http_port: -1,
     data_dir: `${fixtures}/state`,
     push_url: "https://push.example.com/notify",
     tls_mode: "external",
@@ -192,6 +196,7 @@ test("every chatrelay key set; [DEFAULT] supplies values; relative paths resolve
     turn_secret: "s3cret",
     turn_host: "turn.example.com",
     turn_port: 3479,
+    max_queue_lifetime: 86400,
     outbound_https_port: 8443,
     outbound_smtp_port: 2525,
     nocreate_file: resolve(fixtures, "..", "nocreate"),
@@ -200,7 +205,8 @@ test("every chatrelay key set; [DEFAULT] supplies values; relative paths resolve
 });
 
 test("[params] overrides [DEFAULT]", () => {
-  const text = "[DEFAULT]\nmax_load_1m = 3\nlog_level = debug\n[params]\nmail_domain = a.example\nlog_level = warn\n";
+  const text =
+    "[DEFAULT]\nmax_load_1m = 3\nlog_level = debug\n[params]\nmail_domain = a.example\nlog_level = warn\n";
   const { config } = parseConfig(text, "/x.ini");
   assert.equal(config.max_load_1m, 3);
   assert.equal(config.log_level, "warn");
@@ -227,7 +233,9 @@ test("tls_mode is derived from the domain and the certificate option", () => {
     "/etc/chatmail.ini",
   );
   assert.equal(config.tls_mode, "acme");
-  assert.deepEqual(warnings, ["/etc/chatmail.ini:4: tls_external_cert_and_key: ignored because tls_mode is acme"]);
+  assert.deepEqual(warnings, [
+    "/etc/chatmail.ini:4: tls_external_cert_and_key: ignored because tls_mode is acme",
+  ]);
 });
 
 test("sizes: K, M, G, T with optional B, any case; bare numbers are bytes", () => {
@@ -276,7 +284,18 @@ test("booleans are true or false in any case", () => {
 
 test("integers and ports", () => {
   assert.equal(params("delete_mails_after = 0").delete_mails_after, 0);
+  // 0 lets the system pick a port; off (or -1) turns the listener off
   assert.equal(params("imap_port = 0").imap_port, 0);
+  assert.equal(params("imap_port = off").imap_port, -1);
+  assert.equal(params("smtp_port = OFF").smtp_port, -1);
+  assert.equal(params("http_port = -1").http_port, -1);
+  for (const bad of ["-2", "65536", "no", ""]) {
+    assert.equal(
+      paramsError(`https_port = ${bad}`),
+      `/etc/chatmail.ini:3: https_port: expected a port number (0-65535) or off, got ${JSON.stringify(bad)}`,
+    );
+  }
+  assert.equal(params("max_queue_lifetime = 3600").max_queue_lifetime, 3600);
   assert.equal(params("turn_port = 65535").turn_port, 65535);
   for (const bad of ["0", "-1", "+5", "5.0", "1e3", "abc", ""]) {
     assert.equal(
@@ -328,7 +347,14 @@ test("mail_domain: lower-cased; domains, _-names and IPv4 only", () => {
   const c = parseConfig("[params]\nmail_domain = Chat.Example.ORG\n", "/a.ini").config;
   assert.equal(c.mail_domain, "chat.example.org");
   assert.equal(c.turn_host, "chat.example.org");
-  for (const bad of ["[192.0.2.1]", "user@example.org", "2001:db8::1", "-a.example", "a..example", "a.example."]) {
+  for (const bad of [
+    "[192.0.2.1]",
+    "user@example.org",
+    "2001:db8::1",
+    "-a.example",
+    "a..example",
+    "a.example.",
+  ]) {
     assert.equal(
       configError(() => parseConfig(`[params]\nmail_domain = ${bad}\n`, "/a.ini")).message,
       `/a.ini:2: mail_domain: expected a domain name or an IPv4 address, got ${JSON.stringify(bad)}`,
@@ -362,7 +388,10 @@ test("CRLF files and a byte order mark are read", () => {
   const dir = mkdtempSync(join(tmpdir(), "chatrelay-config-"));
   try {
     const path = join(dir, "chatmail.ini");
-    writeFileSync(path, "\ufeff[params]\r\nmail_domain = a.example\r\nprivacy_postal =\r\n  x\r\n  y\r\nbad = \r\n");
+    writeFileSync(
+      path,
+      "\ufeff[params]\r\nmail_domain = a.example\r\nprivacy_postal =\r\n  x\r\n  y\r\nbad = \r\n",
+    );
     const { config, warnings } = loadConfig(path);
     assert.equal(config.privacy_postal, "x\ny");
     assert.deepEqual(warnings, [`${path}:6: bad: unknown option, ignored`]);
@@ -379,9 +408,15 @@ test("unreadable files", () => {
     assert.equal(e.message, `${missing}: cannot read: ENOENT: no such file or directory`);
     assert.equal(e.file, missing);
     assert.equal(e.line, undefined);
-    assert.equal(configError(() => loadConfig(dir)).message, `${dir}: cannot read: EISDIR: illegal operation on a directory`);
+    assert.equal(
+      configError(() => loadConfig(dir)).message,
+      `${dir}: cannot read: EISDIR: illegal operation on a directory`,
+    );
     const latin1 = join(dir, "latin1.ini");
-    writeFileSync(latin1, Buffer.from("[params]\nmail_domain = a.example\nprivacy_postal = M\xfcnchen\n", "latin1"));
+    writeFileSync(
+      latin1,
+      Buffer.from("[params]\nmail_domain = a.example\nprivacy_postal = M\xfcnchen\n", "latin1"),
+    );
     assert.equal(configError(() => loadConfig(latin1)).message, `${latin1}: cannot read: not valid UTF-8`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -389,9 +424,19 @@ test("unreadable files", () => {
 });
 
 const BROKEN: [string, string, number | undefined, string | undefined][] = [
-  ["missing-section.ini", ':2: "mail_domain = chat.example.org" comes before any [section] header', 2, undefined],
+  [
+    "missing-section.ini",
+    ':2: "mail_domain = chat.example.org" comes before any [section] header',
+    2,
+    undefined,
+  ],
   ["duplicate-section.ini", ":7: duplicate section [params] (first at line 1)", 7, undefined],
-  ["duplicate-key.ini", ":6: max_message_size: duplicate option in [params] (first at line 3)", 6, "max_message_size"],
+  [
+    "duplicate-key.ini",
+    ":6: max_message_size: duplicate option in [params] (first at line 3)",
+    6,
+    "max_message_size",
+  ],
   [
     "garbage-line.ini",
     ':3: expected "key = value", "key: value" or "[section]", got "this line has no separator"',
@@ -400,7 +445,12 @@ const BROKEN: [string, string, number | undefined, string | undefined][] = [
   ],
   ["empty-key.ini", ':3: missing option name before "=" in "= orphan value"', 3, undefined],
   ["garbage-then-duplicate.ini", ":4: duplicate section [params] (first at line 1)", 4, undefined],
-  ["bad-int.ini", ':7: max_user_send_per_minute: expected a positive integer, got "abc"', 7, "max_user_send_per_minute"],
+  [
+    "bad-int.ini",
+    ':7: max_user_send_per_minute: expected a positive integer, got "abc"',
+    7,
+    "max_user_send_per_minute",
+  ],
   [
     "bad-size.ini",
     ':3: max_mailbox_size: expected a size such as 500M, 1G or a number of bytes, got "500X"',
@@ -408,7 +458,7 @@ const BROKEN: [string, string, number | undefined, string | undefined][] = [
     "max_mailbox_size",
   ],
   ["bad-bool.ini", ':3: imap_compress: expected true or false, got "yes"', 3, "imap_compress"],
-  ["bad-port.ini", ':3: imap_port: expected a port number (0-65535, 0 = off), got "99999"', 3, "imap_port"],
+  ["bad-port.ini", ':3: imap_port: expected a port number (0-65535) or off, got "99999"', 3, "imap_port"],
   ["no-mail-domain.ini", ":1: mail_domain: required option missing", 1, "mail_domain"],
   ["no-params.ini", ": missing [params] section", undefined, undefined],
   [
@@ -417,7 +467,12 @@ const BROKEN: [string, string, number | undefined, string | undefined][] = [
     2,
     "mail_domain",
   ],
-  ["bad-tls-mode.ini", ':3: tls_mode: expected one of acme, self, external, got "letsencrypt"', 3, "tls_mode"],
+  [
+    "bad-tls-mode.ini",
+    ':3: tls_mode: expected one of acme, self, external, got "letsencrypt"',
+    3,
+    "tls_mode",
+  ],
   ["external-without-cert.ini", ":3: tls_mode: external needs tls_external_cert_and_key", 3, "tls_mode"],
   [
     "bad-cert-and-key.ini",
@@ -485,7 +540,10 @@ test("username_min_length alone above the default maximum names that key", () =>
 test("parseConfig resolves against baseDir when given, else the folder of source", () => {
   const text = "[params]\nmail_domain = a.example\ndata_dir = d\nnocreate_file = ./n\nwww_folder = ../w\n";
   const a = parseConfig(text, "/etc/chatrelay/chatmail.ini").config;
-  assert.deepEqual([a.data_dir, a.nocreate_file, a.www_folder], ["/etc/chatrelay/d", "/etc/chatrelay/n", "/etc/w"]);
+  assert.deepEqual(
+    [a.data_dir, a.nocreate_file, a.www_folder],
+    ["/etc/chatrelay/d", "/etc/chatrelay/n", "/etc/w"],
+  );
   const b = parseConfig(text, "<stdin>", "/srv").config;
   assert.deepEqual([b.data_dir, b.nocreate_file, b.www_folder], ["/srv/d", "/srv/n", "/w"]);
 });
@@ -497,7 +555,15 @@ test("embeddedConfig: a local self-signed relay on unprivileged ports", () => {
   assert.equal(c.tls_mode, "self");
   assert.equal(c.listen_address, "127.0.0.1");
   assert.deepEqual(
-    [c.smtp_port, c.submission_port, c.submissions_port, c.imap_port, c.imaps_port, c.https_port, c.http_port],
+    [
+      c.smtp_port,
+      c.submission_port,
+      c.submissions_port,
+      c.imap_port,
+      c.imaps_port,
+      c.https_port,
+      c.http_port,
+    ],
     [2525, 2587, 2465, 2143, 2993, 2443, 2080],
   );
   assert.equal(c.data_dir, resolve(process.cwd(), "data"));
@@ -522,7 +588,15 @@ test("testConfig: ephemeral ports on loopback, a fresh data folder unless given"
     assert.equal(c.listen_address, "127.0.0.1");
     assert.equal(c.tls_mode, "self");
     assert.deepEqual(
-      [c.smtp_port, c.submission_port, c.submissions_port, c.imap_port, c.imaps_port, c.https_port, c.http_port],
+      [
+        c.smtp_port,
+        c.submission_port,
+        c.submissions_port,
+        c.imap_port,
+        c.imaps_port,
+        c.https_port,
+        c.http_port,
+      ],
       [0, 0, 0, 0, 0, 0, 0],
     );
     assert.ok(existsSync(c.data_dir));

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import fc from "fast-check";
 import type { DKIMSignOptions } from "mailauth";
 import { dkimSign } from "mailauth/lib/dkim/sign.js";
 import { DkimKeyCache } from "../../src/dkim/key-cache.ts";
@@ -325,4 +326,37 @@ test("l= with content appended after the signed length is not accepted", async (
   const signed = await mailauthSign(message(), { algorithm: "rsa-sha256", maxBodyLength: 8 });
   assert.match(signed.toString("latin1"), /l=8/);
   assert.deepEqual(await verifyAligned(signed, DOMAIN, resolver()), NO_VALID);
+});
+
+test("property: any well-formed message signs, verifies, and the field stays within 78 columns", async () => {
+  const txt = dkimTxtRecord(key.publicKeyPem);
+  const memory = { resolveTxt: async () => [[txt]] };
+  const printable = fc.stringMatching(/^[\x21-\x7e][\x20-\x7e]{0,60}$/);
+  const name = fc.constantFrom(
+    "From",
+    "To",
+    "Cc",
+    "Subject",
+    "Reply-To",
+    "List-Id",
+    "Resent-From",
+    "X-Other",
+    "Chat-Foo",
+  );
+  const field = fc
+    .tuple(name, printable, fc.boolean())
+    .map(([n, v, fold]) => `${n}: ${fold ? v.replace(" ", "\r\n\t") : v}`);
+  const body = fc
+    .array(fc.stringMatching(/^[\x20-\x7e\u00e0-\u00ff]{0,80}$/), { maxLength: 20 })
+    .map((ls) => ls.join("\r\n"));
+  await fc.assert(
+    fc.asyncProperty(fc.array(field, { minLength: 1, maxLength: 40 }), body, async (fields, text) => {
+      const msg = Buffer.from(`${fields.join("\r\n")}\r\n\r\n${text}`, "latin1");
+      const signed = await sign(msg);
+      const head = signed.toString("latin1").split(/\r\n(?![ \t])/)[0] as string;
+      for (const line of head.split("\r\n")) assert.ok(line.length <= 78, line);
+      assert.deepEqual(await verifyAligned(signed, DOMAIN, memory), { ok: true });
+    }),
+    { numRuns: 40 },
+  );
 });

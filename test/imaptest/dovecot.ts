@@ -10,7 +10,8 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { capabilitiesOf, ImapConnection } from "./client.ts";
+import { ImapConnection } from "./client.ts";
+import { serverCapabilities } from "./runner.ts";
 
 export interface DovecotServer {
   host: string;
@@ -73,6 +74,8 @@ mail_uid = ${mail.uid}
 mail_gid = ${mail.gid}
 first_valid_uid = ${mail.uid}
 first_valid_gid = ${mail.gid}
+mail_attribute_dict = file:%h/dovecot-attributes
+imap_urlauth_host = *
 namespace inbox {
   inbox = yes
   separator = /
@@ -109,23 +112,6 @@ async function waitForGreeting(port: number, child: ChildProcess, logPath: strin
   }
 }
 
-async function postLoginCapabilities(port: number, password: string): Promise<string[]> {
-  const c = await ImapConnection.connect({ host: "127.0.0.1", port, tls: false });
-  try {
-    await c.next(5000);
-    c.write(`a LOGIN "capcheck" "${password}"\r\nb CAPABILITY\r\n`);
-    let caps: string[] = [];
-    for (;;) {
-      const r = await c.next(5000);
-      if (typeof r === "string") throw new Error(`dovecot: ${r} while reading capabilities`);
-      caps = capabilitiesOf(r) ?? caps;
-      if (r.kind === "tagged" && r.tag === "b") return caps;
-    }
-  } finally {
-    await c.close();
-  }
-}
-
 /** Starts Dovecot in the foreground as a child process; `stop()` ends it and removes its directory. */
 export async function startDovecot(): Promise<DovecotServer> {
   const bin = dovecotBinary();
@@ -156,7 +142,7 @@ export async function startDovecot(): Promise<DovecotServer> {
   };
   try {
     await waitForGreeting(port, child, join(dir, "dovecot.log"));
-    const capabilities = await postLoginCapabilities(port, password);
+    const capabilities = await serverCapabilities({ host: "127.0.0.1", port, tls: false, user: "capcheck", password });
     return { host: "127.0.0.1", port, password, capabilities, stop };
   } catch (e) {
     await stop();

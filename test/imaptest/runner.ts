@@ -386,6 +386,7 @@ class TestRun {
       }
       const text = exp.text;
       let cmdline: string;
+      conn.loggingOut = false;
       if (isAppendText(text)) {
         cmdline = this.appendCommand(`"${conn.storageName}"`, true);
       } else if (/^append /i.test(text) && !this.appendHasBody(text.slice(7))) {
@@ -544,4 +545,30 @@ export function runImaptest(
   opts: RunOptions = {},
 ): Promise<ImaptestResult> {
   return new TestRun(script, mbox, server, opts).run();
+}
+
+/** Logs in once and returns the post-login CAPABILITY list (to select the scripts a server can run). */
+export async function serverCapabilities(server: ImaptestServer, timeoutMs = 15_000): Promise<string[]> {
+  const c = await ImapConnection.connect({ host: server.host, port: server.port, tls: server.tls });
+  try {
+    const step = async (tag: string, cmd: string): Promise<string[] | null> => {
+      c.write(`${tag} ${cmd}\r\n`);
+      let caps: string[] | null = null;
+      for (;;) {
+        const r = await c.next(timeoutMs);
+        if (typeof r === "string") throw new Error(`${r} while reading capabilities`);
+        caps = capabilitiesOf(r) ?? caps;
+        if (r.kind === "tagged" && r.tag === tag) {
+          if (!equalsIgnoreCase(atomOf(r.args[0]) ?? "", "OK")) throw new Error(`${cmd.split(" ")[0]} failed: ${r.text}`);
+          return caps;
+        }
+      }
+    };
+    const greeting = await c.next(timeoutMs);
+    if (typeof greeting === "string") throw new Error(`no greeting (${greeting})`);
+    await step("a", `LOGIN ${imapQuote(server.user)} ${imapQuote(server.password)}`);
+    return (await step("b", "CAPABILITY")) ?? [];
+  } finally {
+    await c.close();
+  }
 }

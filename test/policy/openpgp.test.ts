@@ -278,7 +278,7 @@ test("openpgp.js: not encrypted — signed-only, literal, garbage after SEIPD, t
     signingKeys: key,
     format: "armored",
   })) as string;
-  assert.deepEqual(await libraryTags(signed), [4, 11, 2]);
+  assert.deepEqual((await libraryTags(signed)).slice(0, 2), [4, 11], "one-pass signature, literal data");
   assert.deepEqual(tagsOf(signed), [4], "the walk stops at the first packet that is not PKESK/SKESK");
   bothDirections(signed, false, "signed-only");
 

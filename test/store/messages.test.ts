@@ -41,7 +41,9 @@ test("UIDs strictly increase across append, deliver, copy, move and reopen", asy
         [6, "5"],
       ],
     );
+    const files = countFiles(t.dir);
     assert.deepEqual(await t.store.deliver(["nobody@example.org"], msg("x")), new Map());
+    assert.equal(countFiles(t.dir), files);
   } finally {
     await t.cleanup();
   }
@@ -160,6 +162,25 @@ test("group commit: 32 concurrent appends share batches and all are readable", a
       const rec = (await t.store.getMessage(inbox.id, recs[i]!.uid))!;
       assert.deepEqual(await t.store.readBlob(rec.blobId), bodies[i]);
     }
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test("group commit: writes submitted in one turn form one transaction", async () => {
+  const t = await tempStore();
+  try {
+    await t.store.createAccount(A, "h", 1);
+    const inbox = (await t.store.getMailbox(A, "INBOX"))!;
+    await t.store.append(inbox.id, msg("x"));
+    const before = t.store.commitStats;
+    const out = await Promise.all(
+      Array.from({ length: 32 }, (_, i) => t.store.storeFlags(inbox.id, [1], "add", [`k${i}`])),
+    );
+    const after = t.store.commitStats;
+    assert.equal(after.batches - before.batches, 1);
+    assert.equal(out[31]![0]!.flags.length, 32);
+    assert.equal(after.dirSyncs, before.dirSyncs);
   } finally {
     await t.cleanup();
   }

@@ -1,5 +1,6 @@
 // Best-effort charset decoding for SEARCH text and decoded parameters.
 
+import { TextDecoder } from "node:util";
 import libmime from "libmime";
 
 const decoders = new Map<string, TextDecoder>();
