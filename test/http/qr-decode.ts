@@ -105,9 +105,10 @@ export function decodeMatrix(m: boolean[][]): Decoded {
   // codewords in placement order
   const bits: number[] = [];
   const maskFn = MASKS[mask] as (i: number, j: number) => boolean;
-  for (let right = size - 1; right >= 1; right -= 2) {
-    if (right === 6) right = 5;
-    const upward = ((size - 1 - right) / 2) % 2 === 0 || right < 6 ? ((right + 1) & 2) === 0 : ((right + 1) & 2) === 0;
+  let pair = 0;
+  for (let right = size - 1; right >= 1; right -= 2, pair++) {
+    if (right === 6) right = 5; // the vertical timing pattern is skipped
+    const upward = pair % 2 === 0;
     for (let v = 0; v < size; v++) {
       const y = upward ? size - 1 - v : v;
       for (const x of [right, right - 1]) {

@@ -130,7 +130,10 @@ export function equalsIgnoreCase(a: string, b: string): boolean {
 function quote(s: string): string {
   const max = 300;
   const body = s.length > max ? `${s.slice(0, max)}...` : s;
-  return `"${body.replace(/[\\"]/g, (x) => `\\${x}`).replace(/\r/g, "\\r").replace(/\n/g, "\\n")}"`;
+  return `"${body
+    .replace(/[\\"]/g, (x) => `\\${x}`)
+    .replace(/\r/g, "\\r")
+    .replace(/\n/g, "\\n")}"`;
 }
 
 /** imap_args_to_str() for messages: lists in parentheses, strings quoted. */

@@ -6,7 +6,16 @@
  * root (Dovecot switches to the `mail` user for mail access).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -142,7 +151,13 @@ export async function startDovecot(): Promise<DovecotServer> {
   };
   try {
     await waitForGreeting(port, child, join(dir, "dovecot.log"));
-    const capabilities = await serverCapabilities({ host: "127.0.0.1", port, tls: false, user: "capcheck", password });
+    const capabilities = await serverCapabilities({
+      host: "127.0.0.1",
+      port,
+      tls: false,
+      user: "capcheck",
+      password,
+    });
     return { host: "127.0.0.1", port, password, capabilities, stop };
   } catch (e) {
     await stop();

@@ -135,7 +135,11 @@ export function expandAll(env: MatchEnv, line: string, keepUnset = false): Expan
  * returns the expanded pattern for the final comparison, or null on a mismatch
  * found while expanding. Captures unset variables from the input.
  */
-export function expandInput(env: MatchEnv, str: string, input: string): { text: string; icase: boolean } | null {
+export function expandInput(
+  env: MatchEnv,
+  str: string,
+  input: string,
+): { text: string; icase: boolean } | null {
   let icase = true;
   let out = "";
   let s = 0;

@@ -7,7 +7,15 @@
  * read while it runs, so untagged replies meant for another connection wait
  * for that connection's next group.
  */
-import { argsToString, asciiUpper, astringOf, atomOf, equalsIgnoreCase, imapQuote, parseImapArgs } from "./args.ts";
+import {
+  argsToString,
+  asciiUpper,
+  astringOf,
+  atomOf,
+  equalsIgnoreCase,
+  imapQuote,
+  parseImapArgs,
+} from "./args.ts";
 import { capabilitiesOf, ImapConnection, type ImapResponse } from "./client.ts";
 import { expandAll, FULL, MatchEnv, matchArgs } from "./matcher.ts";
 import { MboxSource } from "./mbox.ts";
@@ -86,7 +94,9 @@ const STATUS_PREFIX = new Set(["OK", "NO", "BAD", "BYE"]);
 const isAppendText = (s: string) => /^append$/i.test(s);
 
 /** command_get_cmdline(): splits a command into parts at the `{n}` literals it contains. */
-function splitLiterals(cmd: string): { head: string; literal?: { size: number; plus: boolean; binary: boolean } }[] {
+function splitLiterals(
+  cmd: string,
+): { head: string; literal?: { size: number; plus: boolean; binary: boolean } }[] {
   const parts: { head: string; literal?: { size: number; plus: boolean; binary: boolean } }[] = [];
   let rest = cmd;
   let head = "";
@@ -142,7 +152,9 @@ class TestRun {
     const where = c === undefined ? "" : c.line === 0 ? " (added logout)" : ` (line ${c.line})`;
     this.failures.push(
       `${s.name} command ${this.groupIdx + 1}/${s.groups.length}${where}: ${msg}` +
-        (c === undefined ? "" : `\n - command: ${c.text.length > 300 ? `${c.text.slice(0, 300)}...` : c.text}`),
+        (c === undefined
+          ? ""
+          : `\n - command: ${c.text.length > 300 ? `${c.text.slice(0, 300)}...` : c.text}`),
     );
   }
 
@@ -292,8 +304,10 @@ class TestRun {
       }
       if (s.bannerCheck && i === 0) throw new Error("banner checks are not supported");
       this.track(conn, greeting);
-      const login = s.users[i] === "$user2" || s.users[i] === "${user2}" ? srv.user2!.user : (s.users[i] ?? srv.user);
-      const password = s.users[i] !== undefined && login === srv.user2?.user ? srv.user2.password : srv.password;
+      const login =
+        s.users[i] === "$user2" || s.users[i] === "${user2}" ? srv.user2!.user : (s.users[i] ?? srv.user);
+      const password =
+        s.users[i] !== undefined && login === srv.user2?.user ? srv.user2.password : srv.password;
       const key = (k: string) => (i === 0 ? k : `${k}${i + 1}`);
       const at = login.indexOf("@");
       this.env.vars.set(key("user"), login);
@@ -326,14 +340,16 @@ class TestRun {
         const name = ok ? astringOf(a[3]) : null;
         return name === null ? [] : [name];
       });
-    const byDesc = (x: string, y: string) => (asciiUpper(y) < asciiUpper(x) ? -1 : asciiUpper(y) > asciiUpper(x) ? 1 : 0);
+    const byDesc = (x: string, y: string) =>
+      asciiUpper(y) < asciiUpper(x) ? -1 : asciiUpper(y) > asciiUpper(x) ? 1 : 0;
     const boxes = names((await this.initCommand(first, `LIST "" ${mask}`)).untagged, "LIST").sort(byDesc);
     const subs = names((await this.initCommand(first, `LSUB "" ${mask}`)).untagged, "LSUB").sort(byDesc);
     for (const b of boxes) await this.initCommand(first, `DELETE ${imapQuote(b)}`, true);
     for (const b of subs) await this.initCommand(first, `UNSUBSCRIBE ${imapQuote(b)}`, true);
     if (s.state === "auth") return undefined;
 
-    if (!equalsIgnoreCase(this.mailbox, "INBOX")) await this.initCommand(first, `CREATE ${imapQuote(this.mailbox)}`);
+    if (!equalsIgnoreCase(this.mailbox, "INBOX"))
+      await this.initCommand(first, `CREATE ${imapQuote(this.mailbox)}`);
     if (s.state === "created") return undefined;
 
     let left = s.messages === "all" ? Number.POSITIVE_INFINITY : s.messages;
@@ -419,7 +435,10 @@ class TestRun {
           // After BYE only "" may be expected as the tagged reply.
           for (const c of st.pending.values()) {
             if (!(c.reply.length === 1 && atomOf(c.reply[0]) === "")) {
-              this.fail(`Command expected '${argsToString(c.reply)}' as tagged reply - only "" allowed when BYE happens`, c);
+              this.fail(
+                `Command expected '${argsToString(c.reply)}' as tagged reply - only "" allowed when BYE happens`,
+                c,
+              );
             }
           }
           break;
@@ -442,7 +461,11 @@ class TestRun {
     if (r.kind === "untagged") {
       this.matchUntagged(st, conn, r);
       const a = r.args;
-      if (atomOf(a[0]) !== null && /^\d+$/.test(atomOf(a[0])!) && equalsIgnoreCase(atomOf(a[1]) ?? "", "EXPUNGE")) {
+      if (
+        atomOf(a[0]) !== null &&
+        /^\d+$/.test(atomOf(a[0])!) &&
+        equalsIgnoreCase(atomOf(a[1]) ?? "", "EXPUNGE")
+      ) {
         this.env.expunge(Number(atomOf(a[0])));
       }
       return;
@@ -464,7 +487,10 @@ class TestRun {
       this.fail(`BAD reply for command: ${r.text}`, cmd);
     }
     const verb = asciiUpper(cmd.text.split(" ", 1)[0] ?? "");
-    if ((status === "OK" && (verb === "CLOSE" || verb === "UNSELECT")) || (status !== "OK" && /^(SELECT|EXAMINE)$/.test(verb))) {
+    if (
+      (status === "OK" && (verb === "CLOSE" || verb === "UNSELECT")) ||
+      (status !== "OK" && /^(SELECT|EXAMINE)$/.test(verb))
+    ) {
       conn.count = 0;
     }
   }
@@ -488,7 +514,9 @@ class TestRun {
       if (st.firstTag !== null) env.vars.delete("tag");
       if (n === FULL) {
         if (exp.existence === "mustnot") {
-          this.fail(`Unexpected untagged match:\nMatch: ${argsToString(exp.args)}\nReply: ${argsToString(args)}`);
+          this.fail(
+            `Unexpected untagged match:\nMatch: ${argsToString(exp.args)}\nReply: ${argsToString(args)}`,
+          );
           return;
         }
         st.found[i] = true;
@@ -559,7 +587,8 @@ export async function serverCapabilities(server: ImaptestServer, timeoutMs = 15_
         if (typeof r === "string") throw new Error(`${r} while reading capabilities`);
         caps = capabilitiesOf(r) ?? caps;
         if (r.kind === "tagged" && r.tag === tag) {
-          if (!equalsIgnoreCase(atomOf(r.args[0]) ?? "", "OK")) throw new Error(`${cmd.split(" ")[0]} failed: ${r.text}`);
+          if (!equalsIgnoreCase(atomOf(r.args[0]) ?? "", "OK"))
+            throw new Error(`${cmd.split(" ")[0]} failed: ${r.text}`);
           return caps;
         }
       }

@@ -168,7 +168,15 @@ function handleDirectives(ctx: DirCtx, list: ImapArg[]): void {
         if (n === null || n === 0) throw new ParseError("Broken $!unordered directive");
         ctx.chainCount = n;
       }
-    } else if (!(d === "ordered" || d === "noextra" || d === "extra" || d.startsWith("ignore=") || d.startsWith("ban="))) {
+    } else if (
+      !(
+        d === "ordered" ||
+        d === "noextra" ||
+        d === "extra" ||
+        d.startsWith("ignore=") ||
+        d.startsWith("ban=")
+      )
+    ) {
       throw new ParseError(`Unknown directive: ${d}`);
     }
     ctx.directives = true;
@@ -256,7 +264,8 @@ class Parser {
       s.capabilities = value.split(" ").filter((x) => x !== "");
     } else if (key === "connections") {
       s.connections = leadingUint(value);
-      if (s.connections === 0 || s.connections > MAX_CONNECTIONS) throw new ParseError("Too many connections");
+      if (s.connections === 0 || s.connections > MAX_CONNECTIONS)
+        throw new ParseError("Too many connections");
     } else if (key === "ignore_extra_untagged") {
       s.ignoreExtraUntagged = value[0] === "y";
     } else if (key.startsWith("user ") && (strictUint(key.slice(5)) ?? 0) > 0) {
@@ -419,9 +428,12 @@ class Parser {
       const cmd = this.group.commands.find((c) => !this.group!.replied.has(c));
       throw new ParseError(`Missing reply from previous command at line ${cmd?.line}`);
     }
-    if (this.ifenv.length > 0) throw new ParseError(`!ifenv at line ${this.ifenv[0]!.line} not closed with !endif`);
+    if (this.ifenv.length > 0)
+      throw new ParseError(`!ifenv at line ${this.ifenv[0]!.line} not closed with !endif`);
     // Add LOGOUT on the first connection unless the script logs out itself.
-    const hasLogout = s.groups.some((g) => g.hasUntaggedBye || g.commands.some((c) => c.text.toLowerCase() === "logout"));
+    const hasLogout = s.groups.some(
+      (g) => g.hasUntaggedBye || g.commands.some((c) => c.text.toLowerCase() === "logout"),
+    );
     if (!hasLogout) {
       s.groups.push({
         connection: 0,
@@ -433,15 +445,17 @@ class Parser {
         hasUntaggedBye: false,
       });
     }
-    s.groups = s.groups.map(({ connection, commands, untagged, ordered, sleepMs, output, hasUntaggedBye }) => ({
-      connection,
-      commands,
-      untagged,
-      ordered,
-      sleepMs,
-      output,
-      hasUntaggedBye,
-    }));
+    s.groups = s.groups.map(
+      ({ connection, commands, untagged, ordered, sleepMs, output, hasUntaggedBye }) => ({
+        connection,
+        commands,
+        untagged,
+        ordered,
+        sleepMs,
+        output,
+        hasUntaggedBye,
+      }),
+    );
   }
 }
 
