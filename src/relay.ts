@@ -78,7 +78,7 @@ export class Relay {
     const accounts = new AccountService({ config, store, log });
     const resolver = createResolver(config.dns_servers);
     const signer = await createSigner(config);
-    const verifier = createVerifier(resolver);
+    const verifier = createVerifier(config);
     const local = new LocalDelivery(config, store, bus, log);
     const outbound: OutboundQueue = new OutboundQueue({
       config,

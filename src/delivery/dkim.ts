@@ -4,8 +4,9 @@ import type { Config } from "../config/types.ts";
 import { loadOrCreateDkimKey } from "../dkim/keys.ts";
 import { dkimKeyPath } from "../dkim/path.ts";
 import { signMessage } from "../dkim/sign.ts";
+import { DkimKeyCache } from "../dkim/key-cache.ts";
 import { verifyAligned } from "../dkim/verify.ts";
-import type { DnsResolver } from "../dns/resolver.ts";
+import { createResolver } from "../dns/resolver.ts";
 import type { DkimSigner, DkimVerifier } from "./pipeline.ts";
 
 /** IP relays sign nothing (reference §4: "no DKIM"); others load or create their key. */
@@ -16,6 +17,11 @@ export async function createSigner(config: Config): Promise<DkimSigner | null> {
   return { sign: (m: Buffer) => signMessage(m, opts) };
 }
 
-export function createVerifier(resolver: Pick<DnsResolver, "resolveTxt">): DkimVerifier {
-  return { verify: (m: Buffer, fromDomain: string) => verifyAligned(m, fromDomain, resolver) };
+/**
+ * Like filtermail: DNS TXT lookups with a 60 s timeout and an LRU of 1000
+ * selectors, an entry dropped when verification with it fails.
+ */
+export function createVerifier(config: Config): DkimVerifier {
+  const keys = new DkimKeyCache(createResolver(config.dns_servers, { timeoutMs: 60_000 }));
+  return { verify: (m: Buffer, fromDomain: string) => verifyAligned(m, fromDomain, keys) };
 }

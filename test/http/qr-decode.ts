@@ -59,7 +59,7 @@ function popcount(n: number): number {
 export function decodeMatrix(m: boolean[][]): Decoded {
   const size = m.length;
   const version = (size - 17) / 4;
-  if (!Number.isInteger(version) || version < 1 || version >= ALIGNMENT.length)
+  if (!Number.isInteger(version) || version < 1 || version > ALIGNMENT.length)
     throw new QrDecodeError(`unsupported size ${size}`);
   const at = (x: number, y: number) => (m[y]?.[x] ? 1 : 0);
 

@@ -86,7 +86,7 @@ export function capabilitiesOf(res: ImapResponse): string[] | null {
 }
 
 export class ImapConnection {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   /** The response being assembled (text before a pending literal). */
   private partial = "";
   private literalLeft = -1;

@@ -19,7 +19,7 @@ import {
 import { capabilitiesOf, ImapConnection, type ImapResponse } from "./client.ts";
 import { expandAll, FULL, MatchEnv, matchArgs } from "./matcher.ts";
 import { MboxSource } from "./mbox.ts";
-import type { CommandGroup, Script, ScriptCommand } from "./script.ts";
+import { type CommandGroup, isUser2Ref, type Script, type ScriptCommand } from "./script.ts";
 
 export interface ImaptestServer {
   host: string;
@@ -304,10 +304,9 @@ class TestRun {
       }
       if (s.bannerCheck && i === 0) throw new Error("banner checks are not supported");
       this.track(conn, greeting);
-      const login =
-        s.users[i] === "$user2" || s.users[i] === "${user2}" ? srv.user2!.user : (s.users[i] ?? srv.user);
-      const password =
-        s.users[i] !== undefined && login === srv.user2?.user ? srv.user2.password : srv.password;
+      const user2 = isUser2Ref(s.users[i]);
+      const login = user2 ? srv.user2!.user : (s.users[i] ?? srv.user);
+      const password = user2 ? srv.user2!.password : srv.password;
       const key = (k: string) => (i === 0 ? k : `${k}${i + 1}`);
       const at = login.indexOf("@");
       this.env.vars.set(key("user"), login);

@@ -63,6 +63,11 @@ export type ScriptResult = { ok: true; script: Script } | { ok: false; error: st
 
 const MAX_CONNECTIONS = 100;
 
+/** `user N: $user2` asks for the runner's second account. */
+export function isUser2Ref(value: string | undefined): boolean {
+  return value !== undefined && /^\$(user2|\{user2\})$/.test(value);
+}
+
 interface PendingGroup extends CommandGroup {
   pending: number;
   replied: Set<ScriptCommand>;
@@ -271,7 +276,7 @@ class Parser {
     } else if (key.startsWith("user ") && (strictUint(key.slice(5)) ?? 0) > 0) {
       const idx = strictUint(key.slice(5))!;
       if (idx > MAX_CONNECTIONS) throw new ParseError("Too many connections");
-      if (value === "$user2" || value === "${user2}") s.requireUser2 = true;
+      if (isUser2Ref(value)) s.requireUser2 = true;
       s.users[idx - 1] = value;
     } else if (key === "messages") {
       s.messages = value === "all" ? "all" : leadingUint(value);

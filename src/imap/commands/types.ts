@@ -13,7 +13,14 @@ export interface Result {
 
 export type SessionState = "notauth" | "auth" | "selected";
 
-export type CommandOf<N extends Command["name"]> = Extract<Command, { name: N }>;
+/** The command type for one name or a group of names that share a syntax (e.g. SELECT | EXAMINE). */
+export type CommandOf<N extends Command["name"]> = Command extends infer C
+  ? C extends { name: infer M }
+    ? [N] extends [M]
+      ? C & { name: N }
+      : never
+    : never
+  : never;
 
 export interface CommandSpec<N extends Command["name"] = Command["name"]> {
   states: readonly SessionState[];

@@ -35,12 +35,25 @@ function hexValue(c: number): number {
   return -1;
 }
 
-/** RFC 2045 §6.7 quoted-printable, lenient: a broken escape is kept as is. */
+/**
+ * RFC 2045 §6.7 quoted-printable, lenient: a broken escape is kept as is;
+ * whitespace at the end of an encoded line is padding and dropped (rule 3).
+ */
 export function decodeQuotedPrintable(src: Buffer): Buffer {
   const out = Buffer.allocUnsafe(src.length);
   let o = 0;
+  let kept = 0; // output before this offset is not trailing padding
   for (let i = 0; i < src.length; i++) {
     const c = src[i];
+    if (c === 0x0a) {
+      const cr = o > kept && out[o - 1] === 0x0d;
+      if (cr) o--;
+      while (o > kept && (out[o - 1] === 0x20 || out[o - 1] === 0x09)) o--;
+      if (cr) out[o++] = 0x0d;
+      out[o++] = c;
+      kept = o;
+      continue;
+    }
     if (c !== 0x3d) {
       out[o++] = c;
       continue;
@@ -48,12 +61,9 @@ export function decodeQuotedPrintable(src: Buffer): Buffer {
     // soft line break: "=" [whitespace] (CR)LF
     let j = i + 1;
     while (j < src.length && (src[j] === 0x20 || src[j] === 0x09)) j++;
-    if (src[j] === 0x0a) {
-      i = j;
-      continue;
-    }
-    if (src[j] === 0x0d && src[j + 1] === 0x0a) {
-      i = j + 1;
+    if (src[j] === 0x0a || (src[j] === 0x0d && src[j + 1] === 0x0a)) {
+      i = src[j] === 0x0a ? j : j + 1;
+      kept = o;
       continue;
     }
     const hi = hexValue(src[i + 1] ?? -1);
@@ -61,6 +71,7 @@ export function decodeQuotedPrintable(src: Buffer): Buffer {
     if (hi >= 0 && lo >= 0) {
       out[o++] = hi * 16 + lo;
       i += 2;
+      kept = o;
     } else {
       out[o++] = c;
     }
