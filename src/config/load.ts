@@ -167,7 +167,9 @@ export function embeddedConfig(overrides: Partial<Config> = {}): Config {
 
 /**
  * For tests: like embeddedConfig but every listener on port 0 (ephemeral),
- * mail_domain `_chatrelay.test`, no push notifications. Without a data_dir
+ * mail_domain `_chatrelay.test`, no push notifications, and resource limits
+ * for account creation that a busy test machine cannot trip (the tests that
+ * check those limits set them). Without a data_dir
  * override a fresh temporary folder is made; the caller removes it.
  */
 export function testConfig(overrides: Partial<Config> = {}): Config {
@@ -178,6 +180,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     tls_mode: "self",
     listen_address: "127.0.0.1",
     push_url: "",
+    max_load_1m: 1e9,
+    min_available_memory: 0,
+    min_free_disk_space: 0,
     data_dir: overrides.data_dir ?? mkdtempSync(join(tmpdir(), "chatrelay-test-")),
   };
   return finish(base, overrides);

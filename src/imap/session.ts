@@ -9,7 +9,7 @@ import type { MailboxEvent } from "../events/bus.ts";
 import { StoreError } from "../store/types.ts";
 import { capabilityText } from "./capabilities.ts";
 import { COMMANDS } from "./commands/index.ts";
-import type { CommandSpec, Result, SessionState } from "./commands/types.ts";
+import type { AnyCommandSpec, Result, SessionState } from "./commands/types.ts";
 import type { ServerContext, SessionLike } from "./context.ts";
 import { MailboxView } from "./mailbox-view.ts";
 import { Transport } from "./transport.ts";
@@ -227,7 +227,7 @@ export class Session implements SessionLike {
   }
 
   private async dispatch(tag: string, cmd: Command): Promise<void> {
-    const spec = COMMANDS[cmd.name] as CommandSpec;
+    const spec = COMMANDS[cmd.name] as unknown as AnyCommandSpec;
     if (this.state === "logout") return;
     if (!spec.states.includes(this.state)) {
       this.write(`${tag} BAD ${stateError(spec.states)}\r\n`);
@@ -235,7 +235,9 @@ export class Session implements SessionLike {
     }
     if (this.view) {
       if (this.view.revalidate && !(await this.revalidate())) return;
-      this.write(this.view.flushExists());
+      // Not before IDLE's "+": clients treat untagged data before it as not
+      // waking the IDLE (async-imap); setIdle reports it right after "+ idling".
+      if (cmd.name !== "IDLE") this.write(this.view.flushExists());
     }
     let result: Result;
     try {

@@ -236,3 +236,15 @@ function isFinder(
     }
   return true;
 }
+
+/** The QR code of an inline SVG as drawn by src/http/qr/svg.ts, decoded. */
+export function decodeSvg(html: string): string {
+  const svg = /<svg[^>]*viewBox="0 0 (\d+) \1"[^>]*>.*?<\/svg>/s.exec(html);
+  if (!svg) throw new QrDecodeError("no inline SVG");
+  const size = Number(svg[1]) - 8;
+  const rows = Array.from({ length: size }, () => new Array<boolean>(size).fill(false));
+  const d = /<path fill="#000" d="([^"]*)"/.exec(svg[0])?.[1] ?? "";
+  for (const m of d.matchAll(/M(\d+) (\d+)h(\d+)v1h-\3z/g))
+    for (let i = 0; i < Number(m[3]); i++) (rows[Number(m[2]) - 4] as boolean[])[Number(m[1]) - 4 + i] = true;
+  return decodeMatrix(rows).text;
+}

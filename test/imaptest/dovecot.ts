@@ -20,7 +20,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ImapConnection } from "./client.ts";
-import { serverCapabilities } from "./runner.ts";
+import { serverCapabilities } from "./session.ts";
 
 export interface DovecotServer {
   host: string;
@@ -151,14 +151,14 @@ export async function startDovecot(): Promise<DovecotServer> {
   };
   try {
     await waitForGreeting(port, child, join(dir, "dovecot.log"));
-    const capabilities = await serverCapabilities({
+    const caps = await serverCapabilities({
       host: "127.0.0.1",
       port,
       tls: false,
       user: "capcheck",
       password,
     });
-    return { host: "127.0.0.1", port, password, capabilities, stop };
+    return { host: "127.0.0.1", port, password, capabilities: caps.postLogin, stop };
   } catch (e) {
     await stop();
     throw new Error(`${(e as Error).message}\n${stderr}`);

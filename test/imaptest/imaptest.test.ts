@@ -16,7 +16,13 @@ import { dirname, join } from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { startDovecot } from "./dovecot.ts";
-import { hasCapabilities, type ImaptestServer, runImaptest, serverCapabilities } from "./runner.ts";
+import {
+  canRun,
+  type ImaptestServer,
+  runImaptest,
+  type ServerCapabilities,
+  serverCapabilities,
+} from "./runner.ts";
 import { loadScript, type ScriptFile } from "./script.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -78,21 +84,29 @@ const scripts: ScriptFile[] = readdirSync(dir)
   .map((name) => loadScript(join(dir, name)));
 
 const server = target === "dovecot" ? await dovecotTarget() : await chatrelayTarget();
+let caps: ServerCapabilities;
+try {
+  caps = await serverCapabilities(server.server());
+} catch (e) {
+  await server.close();
+  throw e;
+}
 after(() => server.close());
-const caps = await serverCapabilities(server.server());
-const selected = scripts.filter((f) => hasCapabilities(f.script, caps));
+const selected = scripts.filter((f) => canRun(f.script, caps));
 
-test(`imaptest: every base-protocol script is selected for ${target}`, () => {
+test(`imaptest: every base-protocol script is selected for ${target}`, (t) => {
   const base = scripts.filter((f) => f.script.capabilities === null);
   assert.ok(base.length > 30, `only ${base.length} base scripts found in ${dir}`);
   assert.ok(base.every((f) => selected.includes(f)));
+  const left = scripts.filter((f) => !selected.includes(f)).map((f) => f.script.name);
+  t.diagnostic(`not run (capabilities not advertised): ${left.join(" ") || "none"}`);
 });
 
 for (const f of selected) {
   const name = f.script.name;
   const expectFail = target === "dovecot" && DOVECOT_FAILS.has(name);
   test(`imaptest ${name}${expectFail ? " (fails on Dovecot itself)" : ""}`, async () => {
-    const r = await runImaptest(f.script, f.mbox, server.server(), { timeoutMs: 10_000 });
+    const r = await runImaptest(f.script, f.mbox, server.server(), { timeoutMs: 5_000 });
     assert.equal(r.skipped, undefined, `not run: ${r.skipped}`);
     if (expectFail) assert.equal(r.ok, false, "expected this script to fail on Dovecot");
     else assert.ok(r.ok, r.failures.join("\n\n"));

@@ -36,7 +36,9 @@ test("$ matches any string or list but not NIL; NIL matches only NIL", () => {
 
 test("FETCH items are unordered with extras allowed; FLAGS must be exact except \\Recent", () => {
   const env = new MatchEnv();
-  assert.ok(matches(env, "1 fetch (flags (\\seen) uid 5)", "1 FETCH (UID 5 MODSEQ (3) FLAGS (\\Recent \\Seen))"));
+  assert.ok(
+    matches(env, "1 fetch (flags (\\seen) uid 5)", "1 FETCH (UID 5 MODSEQ (3) FLAGS (\\Recent \\Seen))"),
+  );
   assert.ok(!matches(env, "1 fetch (flags (\\seen))", "1 FETCH (FLAGS (\\Seen \\Flagged))"));
   assert.ok(!matches(env, "1 fetch (flags (\\seen \\draft))", "1 FETCH (FLAGS (\\Seen))"));
   assert.ok(!matches(env, "1 fetch (uid 5)", "2 FETCH (UID 5)"));
@@ -55,15 +57,16 @@ test("$!ban and $!noextra with $!ignore", () => {
   assert.ok(!matches(env, n, "X (c a)"));
 });
 
-test("status replies and tagged replies match as prefixes, case-insensitively unless ${case:}", () => {
+test("status replies and tagged replies match as prefixes, case-insensitively unless case: is given", () => {
   const env = new MatchEnv();
   assert.ok(matches(env, "ok [uidvalidity $uidv]", "OK [UIDVALIDITY 42] UIDs valid", true));
   assert.equal(env.vars.get("uidv"), "42");
   assert.ok(matches(env, "ok [read", "OK [READ-ONLY] done", true));
   assert.ok(!matches(env, "ok [read", "OK [READ-ONLY] done", false));
   assert.ok(matches(env, "list () / inbox", "LIST () / INBOX"));
-  assert.ok(!matches(env, "list () / ${case:inbox}", "LIST () / INBOX"));
-  assert.ok(matches(env, "list () / ${case:INBOX}", "LIST () / INBOX"));
+  const exact = (s: string) => `list () / $\{case:${s}}`;
+  assert.ok(!matches(env, exact("inbox"), "LIST () / INBOX"));
+  assert.ok(matches(env, exact("INBOX"), "LIST () / INBOX"));
 });
 
 test("$N follows expunges during a command group", () => {
@@ -96,7 +99,10 @@ test("command expansion", () => {
   env.vars.set("mailbox", "imaptest");
   env.resetSeqmap(3);
   env.expunge(1);
-  assert.deepEqual(expandAll(env, "store $3 flags ($$x) ${mailbox}2"), { ok: true, text: "store 2 flags ($x) imaptest2" });
+  assert.deepEqual(expandAll(env, `store $3 flags ($$x) $\{mailbox}2`), {
+    ok: true,
+    text: "store 2 flags ($x) imaptest2",
+  });
   assert.deepEqual(expandAll(env, "x ($!unordered a)"), { ok: true, text: "x ( a)" });
   assert.deepEqual(expandAll(env, "fetch $nope"), { ok: false, error: "Uninitialized variable: nope" });
   assert.deepEqual(expandAll(env, "fetch $nope", true), { ok: true, text: "fetch $" });

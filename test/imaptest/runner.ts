@@ -17,27 +17,29 @@ import {
   parseImapArgs,
 } from "./args.ts";
 import { capabilitiesOf, ImapConnection, type ImapResponse } from "./client.ts";
+import { type GroupState, groupFailures, matchUntagged, newGroupState } from "./expect.ts";
 import { expandAll, FULL, MatchEnv, matchArgs } from "./matcher.ts";
 import { MboxSource } from "./mbox.ts";
-import { type CommandGroup, isUser2Ref, type Script, type ScriptCommand } from "./script.ts";
+import {
+  appendHasBody,
+  Conn,
+  type ImaptestServer,
+  type ServerCapabilities,
+  splitLiterals,
+} from "./session.ts";
 
-export interface ImaptestServer {
-  host: string;
-  port: number;
-  tls: boolean;
-  user: string;
-  password: string;
-  /** Test mailbox (`$mailbox`), default "imaptest". */
-  mailbox?: string;
-  /** A second account for scripts with `user 2: $user2`; those are skipped without it. */
-  user2?: { user: string; password: string };
-}
+export { type ServerCapabilities, serverCapabilities } from "./session.ts";
+export type { ImaptestServer };
+
+import { type CommandGroup, isUser2Ref, type Script, type ScriptCommand } from "./script.ts";
 
 export interface RunOptions {
   /** How long to wait for any one server response (default 15 s). */
   timeoutMs?: number;
   /** Receives `!output` lines. */
   log?: (line: string) => void;
+  /** Send `{n+}` literals when the server offers LITERAL+ (default true); false forces synchronizing literals. */
+  literalPlus?: boolean;
 }
 
 export interface ImaptestResult {
@@ -52,73 +54,16 @@ export function hasCapabilities(script: Script, caps: readonly string[]): boolea
   return (script.capabilities ?? []).every((r) => caps.some((c) => equalsIgnoreCase(c, r)));
 }
 
-class Conn {
-  tagCounter = 1;
-  caps: string[] = [];
-  user = "";
-  password = "";
-  /** Messages in the selected mailbox as this connection knows it. */
-  count = 0;
-  seenBye = false;
-  loggingOut = false;
-  constructor(
-    readonly client: ImapConnection,
-    readonly index: number,
-    public storageName: string,
-  ) {}
-
-  nextTag(): string {
-    return `${this.index + 1}.${this.tagCounter++}`;
-  }
-
-  get literalPlus(): boolean {
-    return this.caps.some((c) => equalsIgnoreCase(c, "LITERAL+"));
-  }
-}
-
-interface GroupState {
-  group: CommandGroup;
-  found: boolean[];
-  maybes: { count: number; str: string }[];
-  mismatches: number;
-  firstExtra: string | null;
-  pending: Map<string, ScriptCommand>;
-  firstTag: string | null;
+/** Scripts start before login (`state: nonauth`) or after it; each is checked against that state's capabilities. */
+export function canRun(script: Script, caps: ServerCapabilities): boolean {
+  return hasCapabilities(script, script.state === "nonauth" ? caps.preLogin : caps.postLogin);
 }
 
 class Abort extends Error {}
 
 type Sink = (r: ImapResponse) => void;
 
-const STATUS_PREFIX = new Set(["OK", "NO", "BAD", "BYE"]);
 const isAppendText = (s: string) => /^append$/i.test(s);
-
-/** command_get_cmdline(): splits a command into parts at the `{n}` literals it contains. */
-function splitLiterals(
-  cmd: string,
-): { head: string; literal?: { size: number; plus: boolean; binary: boolean } }[] {
-  const parts: { head: string; literal?: { size: number; plus: boolean; binary: boolean } }[] = [];
-  let rest = cmd;
-  let head = "";
-  for (;;) {
-    const nl = rest.indexOf("\n");
-    if (nl < 0) break;
-    const line = rest.slice(0, nl + 1);
-    rest = rest.slice(nl + 1);
-    const m = / (~?)\{(\d+)(\+?)\}\r?\n$/.exec(line);
-    if (!m) {
-      head += line;
-      continue;
-    }
-    head += line.slice(0, m.index + 1);
-    const size = Number(m[2]);
-    parts.push({ head, literal: { size, plus: m[3] === "+", binary: m[1] === "~" } });
-    head = rest.slice(0, size);
-    rest = rest.slice(size);
-  }
-  parts.push({ head: head + rest });
-  return parts;
-}
 
 class TestRun {
   private readonly env = new MatchEnv();
@@ -129,6 +74,7 @@ class TestRun {
   private groupIdx = -1;
   private initDone = false;
   private readonly mailbox: string;
+  private greeting: ImapResponse | null = null;
 
   constructor(
     private readonly script: Script,
@@ -169,7 +115,15 @@ class TestRun {
       const skipped = await this.init();
       if (skipped !== undefined) return this.result(skipped);
       this.initDone = true;
-      for (this.groupIdx = 0; this.groupIdx < this.script.groups.length; this.groupIdx++) {
+      this.groupIdx = 0;
+      if (this.script.bannerCheck) {
+        // The first group has no command: its untagged lines describe the greeting.
+        const st = newGroupState(this.script.groups[0]!);
+        this.checkUntagged(st, this.conns[0]!, this.greeting!);
+        await this.finishGroup(st);
+        this.groupIdx = 1;
+      }
+      for (; this.groupIdx < this.script.groups.length; this.groupIdx++) {
         await this.runGroup(this.script.groups[this.groupIdx]!);
       }
     } catch (e) {
@@ -201,7 +155,7 @@ class TestRun {
       out += part.head;
       const lit = part.literal;
       if (lit === undefined) break;
-      const plus = lit.plus || conn.literalPlus;
+      const plus = lit.plus || (conn.literalPlus && this.opts.literalPlus !== false);
       out += `${lit.binary ? "~" : ""}{${lit.size}${plus ? "+" : ""}}\r\n`;
       if (plus) continue;
       conn.client.write(out);
@@ -217,33 +171,6 @@ class TestRun {
     return true;
   }
 
-  /** Applies a response to the connection's view of the mailbox (imap_client_handle_untagged). */
-  private track(conn: Conn, r: ImapResponse): void {
-    const caps = capabilitiesOf(r);
-    if (caps !== null) conn.caps = caps;
-    if (r.kind !== "untagged") return;
-    const a0 = atomOf(r.args[0]);
-    if (a0 === null) return;
-    if (/^\d+$/.test(a0)) {
-      const n = Number(a0);
-      const kw = asciiUpper(atomOf(r.args[1]) ?? "");
-      if (kw === "EXISTS") conn.count = n;
-      else if (kw === "EXPUNGE" && n >= 1 && n <= conn.count) conn.count--;
-      return;
-    }
-    const word = asciiUpper(a0);
-    if (word === "BYE") conn.seenBye = true;
-    else if (word === "VANISHED" && r.args[1]?.type !== "list") {
-      const set = atomOf(r.args[1]) ?? "";
-      let n = 0;
-      for (const range of set.split(",")) {
-        const [a, b] = range.split(":").map(Number);
-        n += b === undefined ? 1 : Math.abs(b - a!) + 1;
-      }
-      conn.count = Math.max(0, conn.count - n);
-    }
-  }
-
   /** Runs one command during initialization; a BAD (or a NO unless allowed) fails the test. */
   private async initCommand(
     conn: Conn,
@@ -253,7 +180,7 @@ class TestRun {
     const tag = conn.nextTag();
     const untagged: ImapResponse[] = [];
     const sink: Sink = (r) => {
-      this.track(conn, r);
+      conn.track(r);
       if (r.kind === "untagged") untagged.push(r);
     };
     let tagged: ImapResponse | null = null;
@@ -302,8 +229,8 @@ class TestRun {
         this.fail(`Malformed banner "${greeting.text}"`);
         throw new Abort();
       }
-      if (s.bannerCheck && i === 0) throw new Error("banner checks are not supported");
-      this.track(conn, greeting);
+      if (i === 0) this.greeting = greeting;
+      conn.track(greeting);
       const user2 = isUser2Ref(s.users[i]);
       const login = user2 ? srv.user2!.user : (s.users[i] ?? srv.user);
       const password = user2 ? srv.user2!.password : srv.password;
@@ -365,32 +292,13 @@ class TestRun {
     return undefined;
   }
 
-  /** append_has_body(): does `APPEND <args>` already carry its message (a literal or CATENATE)? */
-  private appendHasBody(args: string): boolean {
-    const r = parseImapArgs(args, { multilineString: true });
-    if (!r.ok || r.args.length === 0) return false;
-    let i = 0;
-    if (r.args[i + 1]?.type === "list") i++;
-    if (r.args[i + 1]?.type === "string") i++;
-    const a = r.args[i + 1];
-    return a?.type === "literal" || (a?.type === "atom" && equalsIgnoreCase(a.value, "catenate"));
-  }
-
   private async runGroup(g: CommandGroup): Promise<void> {
     const conn = this.conns[g.connection];
     if (conn === undefined) {
       this.fail(`No connection ${g.connection + 1}`);
       throw new Abort();
     }
-    const st: GroupState = {
-      group: g,
-      found: [],
-      maybes: [],
-      mismatches: 0,
-      firstExtra: null,
-      pending: new Map(),
-      firstTag: null,
-    };
+    const st = newGroupState(g);
     this.env.resetSeqmap(conn.count);
     const sink: Sink = (r) => this.dispatch(st, conn, r);
     for (const cmd of g.commands) {
@@ -404,7 +312,7 @@ class TestRun {
       conn.loggingOut = false;
       if (isAppendText(text)) {
         cmdline = this.appendCommand(`"${conn.storageName}"`, true);
-      } else if (/^append /i.test(text) && !this.appendHasBody(text.slice(7))) {
+      } else if (/^append /i.test(text) && !appendHasBody(text.slice(7))) {
         cmdline = this.appendCommand(text.slice(7), false);
       } else {
         cmdline = text;
@@ -452,13 +360,13 @@ class TestRun {
 
   private dispatch(st: GroupState, conn: Conn, r: ImapResponse): void {
     if (r.parseError !== undefined) this.fail(`Unparsable response (${r.parseError}): ${r.text}`);
-    this.track(conn, r);
+    conn.track(r);
     if (r.kind === "continuation") {
       this.fail(`Unexpected command continuation: ${r.text}`);
       return;
     }
     if (r.kind === "untagged") {
-      this.matchUntagged(st, conn, r);
+      this.checkUntagged(st, conn, r);
       const a = r.args;
       if (
         atomOf(a[0]) !== null &&
@@ -494,64 +402,14 @@ class TestRun {
     }
   }
 
-  /** test_handle_untagged_match(): checks one untagged reply against the group's expectations. */
-  private matchUntagged(st: GroupState, conn: Conn, r: ImapResponse): void {
-    const g = st.group;
-    const s = this.script;
-    if (g.untagged === null && (s.ignoreExtraUntagged || conn.loggingOut)) return;
-    const expected = g.untagged ?? [];
-    const args = r.args;
-    const prefix = STATUS_PREFIX.has(asciiUpper(atomOf(args[0]) ?? ""));
-    const env = this.env;
-    env.added = [];
-    let foundSome = false;
-    for (let i = 0; i < expected.length; i++) {
-      if (st.found[i]) continue;
-      const exp = expected[i]!;
-      if (st.firstTag !== null) env.vars.set("tag", st.firstTag);
-      const n = matchArgs(env, exp.args, args, prefix);
-      if (st.firstTag !== null) env.vars.delete("tag");
-      if (n === FULL) {
-        if (exp.existence === "mustnot") {
-          this.fail(
-            `Unexpected untagged match:\nMatch: ${argsToString(exp.args)}\nReply: ${argsToString(args)}`,
-          );
-          return;
-        }
-        st.found[i] = true;
-        foundSome = true;
-        env.added = [];
-        if (g.ordered) break;
-        continue;
-      }
-      if ((st.maybes[i]?.count ?? 0) < n) st.maybes[i] = { count: n, str: argsToString(args) };
-      env.revertAdded();
-      if (g.ordered && exp.existence === "must") break;
-    }
-    if (!foundSome) {
-      st.mismatches++;
-      if (!s.ignoreExtraUntagged && st.firstExtra === null) st.firstExtra = argsToString(args);
-    }
+  private checkUntagged(st: GroupState, conn: Conn, r: ImapResponse): void {
+    const f = matchUntagged(this.env, this.script, st, conn.loggingOut, r.args);
+    if (f !== null) this.fail(f);
   }
 
   private async finishGroup(st: GroupState): Promise<void> {
     const g = st.group;
-    const expected = g.untagged ?? [];
-    const missing = expected.flatMap((e, i) => (e.existence === "must" && !st.found[i] ? [i] : []));
-    if (missing.length > 0) {
-      const first = expected[missing[0]!]!;
-      const unexpanded = argsToString(first.args);
-      const expanded = expandAll(this.env, unexpanded, true);
-      this.fail(
-        `Missing ${missing.length} untagged replies (${st.mismatches} mismatches)\n` +
-          ` - first unexpanded (line ${first.line}): ${unexpanded}\n` +
-          ` - first expanded: ${expanded.ok ? expanded.text : unexpanded}\n` +
-          ` - best match: ${st.maybes[missing[0]!]?.str ?? ""}`,
-      );
-    }
-    if (st.firstExtra !== null) {
-      this.fail(`${st.mismatches} unexpected untagged replies received, first: ${st.firstExtra}`);
-    }
+    for (const f of groupFailures(this.env, st)) this.fail(f);
     for (const line of g.output) {
       const e = expandAll(this.env, line);
       this.opts.log?.(e.ok ? e.text : line);
@@ -572,31 +430,4 @@ export function runImaptest(
   opts: RunOptions = {},
 ): Promise<ImaptestResult> {
   return new TestRun(script, mbox, server, opts).run();
-}
-
-/** Logs in once and returns the post-login CAPABILITY list (to select the scripts a server can run). */
-export async function serverCapabilities(server: ImaptestServer, timeoutMs = 15_000): Promise<string[]> {
-  const c = await ImapConnection.connect({ host: server.host, port: server.port, tls: server.tls });
-  try {
-    const step = async (tag: string, cmd: string): Promise<string[] | null> => {
-      c.write(`${tag} ${cmd}\r\n`);
-      let caps: string[] | null = null;
-      for (;;) {
-        const r = await c.next(timeoutMs);
-        if (typeof r === "string") throw new Error(`${r} while reading capabilities`);
-        caps = capabilitiesOf(r) ?? caps;
-        if (r.kind === "tagged" && r.tag === tag) {
-          if (!equalsIgnoreCase(atomOf(r.args[0]) ?? "", "OK"))
-            throw new Error(`${cmd.split(" ")[0]} failed: ${r.text}`);
-          return caps;
-        }
-      }
-    };
-    const greeting = await c.next(timeoutMs);
-    if (typeof greeting === "string") throw new Error(`no greeting (${greeting})`);
-    await step("a", `LOGIN ${imapQuote(server.user)} ${imapQuote(server.password)}`);
-    return (await step("b", "CAPABILITY")) ?? [];
-  } finally {
-    await c.close();
-  }
 }

@@ -28,8 +28,13 @@ test("header defaults and values", () => {
     [d.state, d.connections, d.capabilities, d.ignoreExtraUntagged, d.messages],
     ["selected", 1, null, true, 3],
   );
-  const s = parse("capabilities: ESEARCH  CONDSTORE\nstate: Auth\nconnections: 2\nmessages: all\n\n1 ok noop\n");
-  assert.deepEqual([s.state, s.connections, s.capabilities, s.messages], ["auth", 2, ["ESEARCH", "CONDSTORE"], "all"]);
+  const s = parse(
+    "capabilities: ESEARCH  CONDSTORE\nstate: Auth\nconnections: 2\nmessages: all\n\n1 ok noop\n",
+  );
+  assert.deepEqual(
+    [s.state, s.connections, s.capabilities, s.messages],
+    ["auth", 2, ["ESEARCH", "CONDSTORE"], "all"],
+  );
   assert.match(parseError("colour: blue\n\nok noop\n"), /Unknown setting/);
   assert.match(parseError("connections: 0\n\nok noop\n"), /Too many connections/);
 });
@@ -54,7 +59,10 @@ test("inline replies, later replies, pipelined tags and connection prefixes", ()
     ],
   );
   // A LOGOUT is added on the first connection when the script has none.
-  assert.deepEqual([logout!.connection, logout!.commands[0]!.text, logout!.commands[0]!.line], [0, "logout", 0]);
+  assert.deepEqual(
+    [logout!.connection, logout!.commands[0]!.text, logout!.commands[0]!.line],
+    [0, "logout", 0],
+  );
   assert.equal(parse("\nok logout\n* bye\n").groups.length, 1);
 });
 
@@ -69,9 +77,14 @@ test("syntax errors are reported with the line", () => {
 });
 
 test("{{{ }}} blocks become literals: CRLF lines, or LF lines for ~{{{", () => {
-  const s = parse("\nok append $mailbox {{{\nab\n\n}}}\nok fetch 1 x\n* 1 fetch (x ~{{{\nc\r\nd\n}}} y {{{\ne\n}}})\n");
+  const s = parse(
+    "\nok append $mailbox {{{\nab\n\n}}}\nok fetch 1 x\n* 1 fetch (x ~{{{\nc\r\nd\n}}} y {{{\ne\n}}})\n",
+  );
   assert.equal(s.groups[0]!.commands[0]!.text, "append $mailbox {4}\r\nab\r\n");
-  assert.equal(argsToString(s.groups[1]!.untagged![0]!.args), '1 fetch ($!unordered=2 x ~{4}"c\\r\\nd" y {1}"e")');
+  assert.equal(
+    argsToString(s.groups[1]!.untagged![0]!.args),
+    '1 fetch ($!unordered=2 x ~{4}"c\\r\\nd" y {1}"e")',
+  );
 });
 
 test("default list directives follow imaptest", () => {
@@ -97,7 +110,9 @@ test("!ifenv / !else / !endif select lines by environment", () => {
 });
 
 test("every fixture script parses", () => {
-  const names = readdirSync(fixtures).filter((n) => !n.endsWith(".mbox") && !statSync(join(fixtures, n)).isDirectory());
+  const names = readdirSync(fixtures).filter(
+    (n) => !n.endsWith(".mbox") && !statSync(join(fixtures, n)).isDirectory(),
+  );
   assert.ok(names.length >= 70);
   for (const n of names) {
     const r = parseScript(n, readFileSync(join(fixtures, n)));
@@ -108,14 +123,16 @@ test("every fixture script parses", () => {
 test("mbox messages get CRLF line ends and the From line's date", () => {
   const msgs = parseMbox(readFileSync(join(fixtures, "default.mbox")));
   assert.ok(msgs.length > 5);
-  assert.equal(msgs[0]!.data.split("\r\n\r\n")[1], "body1\r\n");
+  assert.ok(msgs[0]!.data.endsWith("Subject: s1\r\n\r\nbody1\r\n\r\n"));
   assert.match(msgs[0]!.internalDate, /^22-Feb-2008 17:06:23 [+-]\d{4}$/);
   const withZone = parseMbox(Buffer.from("From a  Sat Mar 24 23:00:00 2007 +0200\nA: b\n\nx\nFrom me\n"));
-  assert.deepEqual(withZone, [{ data: "A: b\r\n\r\nx\r\nFrom me\r\n", internalDate: "24-Mar-2007 23:00:00 +0200" }]);
+  assert.deepEqual(withZone, [
+    { data: "A: b\r\n\r\nx\r\nFrom me\r\n", internalDate: "24-Mar-2007 23:00:00 +0200" },
+  ]);
 });
 
 test("responses: literals, status text that does not tokenize", () => {
-  const r = parseResponse('* 1 FETCH (BODY[HEADER.FIELDS (FROM)] {3}\r\nab\n UID 4)');
+  const r = parseResponse("* 1 FETCH (BODY[HEADER.FIELDS (FROM)] {3}\r\nab\n UID 4)");
   assert.equal(argsToString(r.args), '1 FETCH (BODY[HEADER.FIELDS (FROM) ] {3}"ab\\n" UID 4)');
   const ok = parseResponse('a1 OK [READ-WRITE] Say "hi (done');
   assert.equal(ok.parseError, undefined);

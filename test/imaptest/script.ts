@@ -8,7 +8,10 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { asciiLower, atomOf, type ImapArg, parseImapArgs } from "./args.ts";
+import { atomOf, type ImapArg } from "./args.ts";
+import { parseArgsOrThrow, parseExpectedUntagged, ScriptSyntaxError } from "./directives.ts";
+
+export { parseExpectedUntagged, ScriptSyntaxError };
 
 export type StartupState = "nonauth" | "auth" | "created" | "appended" | "selected";
 export type Existence = "must" | "mustnot" | "may";
@@ -73,8 +76,6 @@ interface PendingGroup extends CommandGroup {
   replied: Set<ScriptCommand>;
 }
 
-class ParseError extends Error {}
-
 function leadingUint(s: string): number {
   const m = /^\s*(\d+)/.exec(s);
   return m ? Number(m[1]) : 0;
@@ -118,115 +119,9 @@ function untaggedExistence(line: string): Existence | null {
   return null;
 }
 
-interface DirCtx {
-  parent: DirCtx | null;
-  replyName: string;
-  prevAtom: string | null;
-  parentChainIdx: number;
-  chainCount: number;
-  directives: boolean;
-}
-
-const atom = (value: string): ImapArg => ({ type: "atom", value });
-
-/** Default list directives (test_add_default_directives in imaptest). */
-function addDefaultDirectives(ctx: DirCtx, list: ImapArg[]): void {
-  const p = ctx.parent;
-  if (p === null) return;
-  const atTop = p.parent === null && p.parentChainIdx === 0;
-  if (ctx.replyName === "list" || ctx.replyName === "lsub") {
-    // list|lsub (flags) sep mailbox
-    if (atTop && ctx.parentChainIdx === 1) list.unshift(atom("$!unordered"));
-  } else if (ctx.replyName === "status") {
-    // status <mailbox> (reply)
-    if (atTop && ctx.parentChainIdx === 2) list.unshift(atom("$!unordered=2"));
-  } else if (ctx.replyName === "fetch") {
-    if (atTop && ctx.parentChainIdx === 2) {
-      // <seq> fetch (reply)
-      list.unshift(atom("$!unordered=2"));
-    } else if (
-      p.parent !== null &&
-      p.parent.parent === null &&
-      p.parent.parentChainIdx === 0 &&
-      p.parentChainIdx === 2 &&
-      ctx.prevAtom === "flags"
-    ) {
-      // <seq> fetch (flags (..))
-      list.unshift(
-        atom("$!unordered"),
-        atom("$!noextra"),
-        atom("$!ignore=\\recent"),
-        atom("$!ignore=$HasAttachment"),
-        atom("$!ignore=$HasNoAttachment"),
-      );
-    }
-  }
-}
-
-function handleDirectives(ctx: DirCtx, list: ImapArg[]): void {
-  for (const a of list) {
-    if (a.type !== "atom" || !a.value.startsWith("$!")) break;
-    const d = a.value.slice(2);
-    if (d.startsWith("unordered")) {
-      if (d.length > 9) {
-        const n = d[9] === "=" ? strictUint(d.slice(10)) : null;
-        if (n === null || n === 0) throw new ParseError("Broken $!unordered directive");
-        ctx.chainCount = n;
-      }
-    } else if (
-      !(
-        d === "ordered" ||
-        d === "noextra" ||
-        d === "extra" ||
-        d.startsWith("ignore=") ||
-        d.startsWith("ban=")
-      )
-    ) {
-      throw new ParseError(`Unknown directive: ${d}`);
-    }
-    ctx.directives = true;
-  }
-  if (!ctx.directives) addDefaultDirectives(ctx, list);
-  let prevAtom: string | null = null;
-  list.forEach((a, i) => {
-    const at = atomOf(a);
-    if (at !== null) prevAtom = asciiLower(at);
-    if (a.type !== "list") return;
-    handleDirectives(
-      {
-        parent: ctx,
-        replyName: asciiLower(ctx.replyName),
-        prevAtom,
-        parentChainIdx: ctx.chainCount === 1 ? i : i % ctx.chainCount,
-        chainCount: 1,
-        directives: false,
-      },
-      a.items,
-    );
-  });
-}
-
-function parseArgsOrThrow(text: string): ImapArg[] {
-  const r = parseImapArgs(text, { multilineString: true });
-  if (!r.ok) throw new ParseError(r.error);
-  return r.args;
-}
-
-/** Parses an expected untagged reply (without its `* `) and applies list directive defaults. */
-export function parseExpectedUntagged(text: string): ImapArg[] {
-  const args = parseArgsOrThrow(text);
-  let name = atomOf(args[0]) ?? "";
-  if (name.startsWith("$") || /^[0-9]/.test(name)) name = atomOf(args[1]) ?? "";
-  handleDirectives(
-    { parent: null, replyName: name, prevAtom: null, parentChainIdx: 0, chainCount: 1, directives: false },
-    args,
-  );
-  return args;
-}
-
 function parseDurationMs(s: string): number {
   const m = /^\s*(\d+)\s*(ms|msecs?|s|secs?|m|mins?|h|hours?)?\s*$/i.exec(s);
-  if (!m) throw new ParseError(`Invalid !sleep value ${s}`);
+  if (!m) throw new ScriptSyntaxError(`Invalid !sleep value ${s}`);
   const n = Number(m[1]);
   const unit = (m[2] ?? "ms").toLowerCase();
   if (unit.startsWith("ms")) return n;
@@ -261,7 +156,7 @@ class Parser {
 
   header(line: string): void {
     const colon = line.indexOf(":");
-    if (colon < 0) throw new ParseError("Missing ':'");
+    if (colon < 0) throw new ScriptSyntaxError("Missing ':'");
     const key = line.slice(0, colon).replace(/ +$/, "").toLowerCase();
     const value = line.slice(colon + 1).replace(/^ +/, "");
     const s = this.script;
@@ -270,12 +165,12 @@ class Parser {
     } else if (key === "connections") {
       s.connections = leadingUint(value);
       if (s.connections === 0 || s.connections > MAX_CONNECTIONS)
-        throw new ParseError("Too many connections");
+        throw new ScriptSyntaxError("Too many connections");
     } else if (key === "ignore_extra_untagged") {
       s.ignoreExtraUntagged = value[0] === "y";
     } else if (key.startsWith("user ") && (strictUint(key.slice(5)) ?? 0) > 0) {
       const idx = strictUint(key.slice(5))!;
-      if (idx > MAX_CONNECTIONS) throw new ParseError("Too many connections");
+      if (idx > MAX_CONNECTIONS) throw new ScriptSyntaxError("Too many connections");
       if (isUser2Ref(value)) s.requireUser2 = true;
       s.users[idx - 1] = value;
     } else if (key === "messages") {
@@ -283,11 +178,11 @@ class Parser {
     } else if (key === "state") {
       const v = value.toLowerCase();
       if (v !== "nonauth" && v !== "auth" && v !== "created" && v !== "appended" && v !== "selected") {
-        throw new ParseError("Unknown state value");
+        throw new ScriptSyntaxError("Unknown state value");
       }
       s.state = v;
     } else {
-      throw new ParseError("Unknown setting");
+      throw new ScriptSyntaxError("Unknown setting");
     }
   }
 
@@ -301,15 +196,15 @@ class Parser {
     }
     if (line === "!else") {
       const top = this.ifenv[this.ifenv.length - 1];
-      if (top === undefined) throw new ParseError("!else without !ifenv");
-      if (top.elseSeen) throw new ParseError("!else already seen");
+      if (top === undefined) throw new ScriptSyntaxError("!else without !ifenv");
+      if (top.elseSeen) throw new ScriptSyntaxError("!else already seen");
       top.elseSeen = true;
       if (!top.skip) this.skip = !this.skip;
       return true;
     }
     if (line === "!endif") {
       const top = this.ifenv.pop();
-      if (top === undefined) throw new ParseError("!endif without !ifenv");
+      if (top === undefined) throw new ScriptSyntaxError("!endif without !ifenv");
       this.skip = top.skip;
       return true;
     }
@@ -322,7 +217,7 @@ class Parser {
     const replyName = name.startsWith("$") || /^[0-9]/.test(name) ? (atomOf(args[1]) ?? "") : name;
     if (replyName.slice(0, 3).toUpperCase() === "BYE") {
       if (existence === "must") group.hasUntaggedBye = true;
-      if (existence === "may") throw new ParseError("? BYE not currently supported");
+      if (existence === "may") throw new ScriptSyntaxError("? BYE not currently supported");
     }
     group.untagged ??= [];
     group.untagged.push({ line: lineNo, existence, args });
@@ -371,10 +266,10 @@ class Parser {
     if (s.connections > 1) {
       const sp = rest.indexOf(" ");
       const idx = strictUint(sp < 0 ? rest : rest.slice(0, sp));
-      if (idx === null || idx === 0) throw new ParseError("Missing client index");
-      if (idx > MAX_CONNECTIONS) throw new ParseError("Too many connections");
+      if (idx === null || idx === 0) throw new ScriptSyntaxError("Missing client index");
+      if (idx > MAX_CONNECTIONS) throw new ScriptSyntaxError("Too many connections");
       if (group.commands.length > 0 && group.connection !== idx - 1) {
-        throw new ParseError("All pipelined commands must use the same connection");
+        throw new ScriptSyntaxError("All pipelined commands must use the same connection");
       }
       group.connection = idx - 1;
       if (s.connections < idx) s.connections = idx;
@@ -382,9 +277,9 @@ class Parser {
     }
     const { tag, reply, rest: text } = takeReply(rest);
     if (tag === 0) {
-      if (group.pending > 0) throw new ParseError("Missing reply from previous command group");
+      if (group.pending > 0) throw new ScriptSyntaxError("Missing reply from previous command group");
     } else if (group.commands.some((c) => c.tag === tag)) {
-      throw new ParseError("Tag reused within command group");
+      throw new ScriptSyntaxError("Tag reused within command group");
     }
     const existence = untaggedExistence(text);
     if (group.commands.length === 0 && existence !== null) {
@@ -413,12 +308,12 @@ class Parser {
     const { tag, reply } = takeReply(noConn);
     if (reply === null) return false;
     if (this.script.connections > 1) {
-      if (connIdx === 0) throw new ParseError("Missing client index");
-      if (connIdx - 1 !== group.connection) throw new ParseError("Reply for wrong connection");
+      if (connIdx === 0) throw new ScriptSyntaxError("Missing client index");
+      if (connIdx - 1 !== group.connection) throw new ScriptSyntaxError("Reply for wrong connection");
     }
     const cmd = group.commands.find((c) => c.tag === tag);
-    if (cmd === undefined) throw new ParseError("Reply for unknown tag");
-    if (group.replied.has(cmd)) throw new ParseError("Command already has a reply");
+    if (cmd === undefined) throw new ScriptSyntaxError("Reply for unknown tag");
+    if (group.replied.has(cmd)) throw new ScriptSyntaxError("Command already has a reply");
     const args = parseArgsOrThrow(noConn);
     cmd.reply = args.slice(tag === 0 ? 0 : 1);
     group.replied.add(cmd);
@@ -428,13 +323,13 @@ class Parser {
 
   finish(): void {
     const s = this.script;
-    if (this.group === null) throw new ParseError("No commands in file");
+    if (this.group === null) throw new ScriptSyntaxError("No commands in file");
     if (this.group.pending > 0) {
       const cmd = this.group.commands.find((c) => !this.group!.replied.has(c));
-      throw new ParseError(`Missing reply from previous command at line ${cmd?.line}`);
+      throw new ScriptSyntaxError(`Missing reply from previous command at line ${cmd?.line}`);
     }
     if (this.ifenv.length > 0)
-      throw new ParseError(`!ifenv at line ${this.ifenv[0]!.line} not closed with !endif`);
+      throw new ScriptSyntaxError(`!ifenv at line ${this.ifenv[0]!.line} not closed with !endif`);
     // Add LOGOUT on the first connection unless the script logs out itself.
     const hasLogout = s.groups.some(
       (g) => g.hasUntaggedBye || g.commands.some((c) => c.text.toLowerCase() === "logout"),
@@ -442,7 +337,7 @@ class Parser {
     if (!hasLogout) {
       s.groups.push({
         connection: 0,
-        commands: [{ line: 0, tag: 0, text: "logout", reply: [atom("ok")] }],
+        commands: [{ line: 0, tag: 0, text: "logout", reply: [{ type: "atom", value: "ok" }] }],
         untagged: null,
         ordered: false,
         sleepMs: 0,
@@ -529,10 +424,10 @@ export function parseScript(
       if (header) p.header(line);
       else p.command(line, startLine);
     }
-    if (continues) throw new ParseError(`Multiline reply at line ${startLine} not ended`);
+    if (continues) throw new ScriptSyntaxError(`Multiline reply at line ${startLine} not ended`);
     p.finish();
   } catch (e) {
-    if (e instanceof ParseError) return { ok: false, error: `${name} line ${lineNo}: ${e.message}` };
+    if (e instanceof ScriptSyntaxError) return { ok: false, error: `${name} line ${lineNo}: ${e.message}` };
     throw e;
   }
   return { ok: true, script: p.script };

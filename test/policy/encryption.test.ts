@@ -22,7 +22,10 @@ const VALID = pgpMime(ARMOR).toString("latin1");
 
 /** `text` with `search` replaced; fails the test if nothing matched. */
 function swap(text: string, search: string | RegExp, replacement: string, all = false): string {
-  const out = all && typeof search === "string" ? text.replaceAll(search, replacement) : text.replace(search, replacement);
+  const out =
+    all && typeof search === "string"
+      ? text.replaceAll(search, replacement)
+      : text.replace(search, replacement);
   assert.notEqual(out, text, `no match for ${String(search)}`);
   return out;
 }
@@ -50,7 +53,11 @@ test("the PGP/MIME structure as text inside a text/plain body is not encrypted",
 
 test("exactly two parts", () => {
   both(pgpMime(ARMOR, { extraParts: ["Content-Type: text/plain\r\n\r\nhello\r\n"] }), false, "3 parts");
-  const onePart = swap(VALID, /--YFrteb74qSXmggbOxZL9dRnhymywAi\r\nContent-Description: OpenPGP[\s\S]*?(?=--YFrteb74qSXmggbOxZL9dRnhymywAi--)/, "");
+  const onePart = swap(
+    VALID,
+    /--YFrteb74qSXmggbOxZL9dRnhymywAi\r\nContent-Description: OpenPGP[\s\S]*?(?=--YFrteb74qSXmggbOxZL9dRnhymywAi--)/,
+    "",
+  );
   assert.ok(onePart.length < VALID.length - 300);
   both(onePart, false, "1 part");
   const noParts = VALID.slice(0, VALID.indexOf(`--${B}`));
@@ -59,7 +66,11 @@ test("exactly two parts", () => {
 
 test("nested multiparts are refused", () => {
   const inner = `Content-Type: multipart/mixed; boundary="inner"\r\n\r\n--inner\r\nContent-Type: application/octet-stream\r\n\r\n${ARMOR}\r\n--inner--\r\n`;
-  const nested = swap(VALID, /(--YFrteb74qSXmggbOxZL9dRnhymywAi\r\nContent-Description: OpenPGP[\s\S]*?)(?=--YFrteb74qSXmggbOxZL9dRnhymywAi--)/, `--${B}\r\n${inner}\r\n`);
+  const nested = swap(
+    VALID,
+    /(--YFrteb74qSXmggbOxZL9dRnhymywAi\r\nContent-Description: OpenPGP[\s\S]*?)(?=--YFrteb74qSXmggbOxZL9dRnhymywAi--)/,
+    `--${B}\r\n${inner}\r\n`,
+  );
   both(nested, false, "multipart as part 2");
   both(pgpMime(ARMOR, { part1Type: 'multipart/mixed; boundary="x"' }), false, "multipart as part 1");
 });
@@ -75,38 +86,96 @@ test("part 1 must be exactly Version: 1", () => {
 });
 
 test("Content-Transfer-Encoding of the parts is undone first", () => {
-  const b64 = swap(VALID, "Content-Type: application/pgp-encrypted\r\n\r\nVersion: 1", "Content-Type: application/pgp-encrypted\r\nContent-Transfer-Encoding: base64\r\n\r\nVmVyc2lvbjogMQ==");
+  const b64 = swap(
+    VALID,
+    "Content-Type: application/pgp-encrypted\r\n\r\nVersion: 1",
+    "Content-Type: application/pgp-encrypted\r\nContent-Transfer-Encoding: base64\r\n\r\nVmVyc2lvbjogMQ==",
+  );
   both(b64, true, "base64 part 1");
-  const armorB64 = Buffer.from(crlf(ARMOR)).toString("base64").replace(/(.{76})/g, "$1\r\n");
-  const part2 = swap(VALID, /(filename="encrypted.asc";\r\n)[\s\S]*?(?=\r\n--YFrteb74qSXmggbOxZL9dRnhymywAi--)/, `$1Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: BASE64\r\n\r\n${armorB64}\r\n`);
+  const armorB64 = Buffer.from(crlf(ARMOR))
+    .toString("base64")
+    .replace(/(.{76})/g, "$1\r\n");
+  const part2 = swap(
+    VALID,
+    /(filename="encrypted.asc";\r\n)[\s\S]*?(?=\r\n--YFrteb74qSXmggbOxZL9dRnhymywAi--)/,
+    `$1Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: BASE64\r\n\r\n${armorB64}\r\n`,
+  );
   both(part2, true, "base64 part 2");
-  const qp = swap(VALID, "Content-Type: application/pgp-encrypted\r\n\r\nVersion: 1", "Content-Type: application/pgp-encrypted\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nVersion=3A 1=\r\n");
+  const qp = swap(
+    VALID,
+    "Content-Type: application/pgp-encrypted\r\n\r\nVersion: 1",
+    "Content-Type: application/pgp-encrypted\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nVersion=3A 1=\r\n",
+  );
   both(qp, true, "quoted-printable part 1");
-  const unknown = swap(VALID, "Content-Type: application/pgp-encrypted\r\n", "Content-Type: application/pgp-encrypted\r\nContent-Transfer-Encoding: x-uuencode\r\n");
+  const unknown = swap(
+    VALID,
+    "Content-Type: application/pgp-encrypted\r\n",
+    "Content-Type: application/pgp-encrypted\r\nContent-Transfer-Encoding: x-uuencode\r\n",
+  );
   both(unknown, false, "unknown encoding");
   const badB64 = swap(b64, "VmVyc2lvbjogMQ==", "VmVyc2lvbjogMQ==!");
   both(badB64, false, "invalid base64");
 });
 
 test("duplicated headers and parameters are ambiguous", () => {
-  both(swap(VALID, "MIME-Version: 1.0\r\n", "MIME-Version: 1.0\r\nContent-Type: text/plain\r\n"), false, "text/plain first");
-  both(swap(VALID, "\r\n\r\n\r\n--", "\r\nContent-Type: text/plain\r\n\r\n\r\n--"), false, "text/plain second");
-  both(swap(VALID, "Content-Type: application/pgp-encrypted\r\n", "Content-Type: application/pgp-encrypted\r\nContent-Type: text/plain\r\n"), false, "part 1");
-  both(swap(VALID, "Content-Disposition:", "Content-Transfer-Encoding: 7bit\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition:"), false, "part 2 encodings");
+  both(
+    swap(VALID, "MIME-Version: 1.0\r\n", "MIME-Version: 1.0\r\nContent-Type: text/plain\r\n"),
+    false,
+    "text/plain first",
+  );
+  both(
+    swap(VALID, "\r\n\r\n\r\n--", "\r\nContent-Type: text/plain\r\n\r\n\r\n--"),
+    false,
+    "text/plain second",
+  );
+  both(
+    swap(
+      VALID,
+      "Content-Type: application/pgp-encrypted\r\n",
+      "Content-Type: application/pgp-encrypted\r\nContent-Type: text/plain\r\n",
+    ),
+    false,
+    "part 1",
+  );
+  both(
+    swap(
+      VALID,
+      "Content-Disposition:",
+      "Content-Transfer-Encoding: 7bit\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition:",
+    ),
+    false,
+    "part 2 encodings",
+  );
   both(swap(VALID, `boundary="${B}"`, `boundary="${B}"; boundary="other"`), false, "boundary twice");
-  both(swap(VALID, `boundary="${B}"`, `boundary="${B}"; boundary*0="other"`), false, "boundary and boundary*0");
+  both(
+    swap(VALID, `boundary="${B}"`, `boundary="${B}"; boundary*0="other"`),
+    false,
+    "boundary and boundary*0",
+  );
 });
 
 test("boundaries are found only as whole delimiter lines", () => {
-  const preamble = swap(VALID, "\r\n\r\n\r\n--", `\r\n\r\nThis is an OpenPGP/MIME encrypted message.\r\n--${B}x\r\nContent-Type: text/plain\r\n\r\n--`);
+  const preamble = swap(
+    VALID,
+    "\r\n\r\n\r\n--",
+    `\r\n\r\nThis is an OpenPGP/MIME encrypted message.\r\n--${B}x\r\nContent-Type: text/plain\r\n\r\n--`,
+  );
   both(preamble, true, "look-alike delimiter in the preamble");
-  const inValue = swap(VALID, "Content-Description: PGP/MIME version identification", `Content-Description: see --${B} here`);
+  const inValue = swap(
+    VALID,
+    "Content-Description: PGP/MIME version identification",
+    `Content-Description: see --${B} here`,
+  );
   both(inValue, true, "boundary inside a header value");
   const inBody = pgpMime(ARMOR, { part1Body: `Version: 1\r\n --${B}` });
   both(inBody, false, "indented look-alike stays in the body");
   const padded = swap(VALID, `--${B}\r\n`, `--${B} \t\r\n`, true);
   both(padded, true, "transport padding after the boundary");
-  const epilogue = swap(VALID, `--${B}--\r\n`, `--${B}--\r\n--${B}\r\nContent-Type: text/plain\r\n\r\nsurprise\r\n`);
+  const epilogue = swap(
+    VALID,
+    `--${B}--\r\n`,
+    `--${B}--\r\n--${B}\r\nContent-Type: text/plain\r\n\r\nsurprise\r\n`,
+  );
   both(epilogue, true, "parts after the close delimiter are epilogue");
   both(swap(VALID, `boundary="${B}"`, `boundary="${B.slice(0, 10)}"`), false, "shorter boundary given");
 });
@@ -121,7 +190,11 @@ test("Content-Type parameter forms", () => {
 
 test("line endings and malformed parts", () => {
   both(swap(VALID, "\r\n", "\n", true), false, "bare LF (the armor needs CRLF, as in filtermail)");
-  const malformed = swap(VALID, "Content-Description: PGP/MIME version identification", "this line has no colon");
+  const malformed = swap(
+    VALID,
+    "Content-Description: PGP/MIME version identification",
+    "this line has no colon",
+  );
   both(malformed, false, "malformed part header");
   const noCrlfAfterArmor = swap(VALID, "-----END PGP MESSAGE-----\r\n\r\n", "-----END PGP MESSAGE-----\r\n");
   both(noCrlfAfterArmor, true, "armor directly before the delimiter");

@@ -11,9 +11,11 @@ import {
 } from "../../src/policy/gate.ts";
 import { Gcra } from "../../src/policy/gcra.ts";
 import { replyLine } from "../../src/policy/verdict.ts";
-import { ALICE, BOB, armor, fixture, packet, pgpMime } from "./helpers.ts";
+import { ALICE, armor, BOB, fixture, packet, pgpMime } from "./helpers.ts";
 
-const ENCRYPTED = pgpMime(armor(Buffer.concat([packet(1, Buffer.alloc(50, 1)), packet(18, Buffer.alloc(200, 2))])));
+const ENCRYPTED = pgpMime(
+  armor(Buffer.concat([packet(1, Buffer.alloc(50, 1)), packet(18, Buffer.alloc(200, 2))])),
+);
 const ENCRYPTED_VERSION = pgpMime(
   armor(Buffer.concat([packet(1, Buffer.alloc(50, 1)), packet(18, Buffer.alloc(200, 2))]), {
     headers: ["Version: GopenPGP 2.7.4"],
@@ -40,7 +42,11 @@ test("outgoing: From header rules", () => {
   const upper = checkOutgoing({ mailFrom: "Alice@C.Example", recipients: [BOB], message: ENCRYPTED });
   assert.deepEqual(upper, { ok: true }, "case-insensitive");
   const forged = checkOutgoing({ mailFrom: "mallory@c.example", recipients: [BOB], message: ENCRYPTED });
-  assert.deepEqual(forged, { ok: false, code: 500, text: "Invalid FROM <alice@c.example> for <mallory@c.example>" });
+  assert.deepEqual(forged, {
+    ok: false,
+    code: 500,
+    text: "Invalid FROM <alice@c.example> for <mallory@c.example>",
+  });
 
   const missing = Buffer.from(`To: ${BOB}\r\n\r\nhello\r\n`);
   assert.deepEqual(checkOutgoing({ mailFrom: ALICE, recipients: [BOB], message: missing }), {
@@ -50,7 +56,11 @@ test("outgoing: From header rules", () => {
   });
   const garbage = checkOutgoing({ mailFrom: ALICE, recipients: [BOB], message: plain("not an address") });
   assert.deepEqual(garbage, { ok: false, code: 500, text: "Invalid FROM header: not an address" });
-  const twoMailboxes = checkOutgoing({ mailFrom: ALICE, recipients: [BOB], message: plain(`${ALICE}, ${BOB}`) });
+  const twoMailboxes = checkOutgoing({
+    mailFrom: ALICE,
+    recipients: [BOB],
+    message: plain(`${ALICE}, ${BOB}`),
+  });
   assert.equal(twoMailboxes.ok ? 0 : twoMailboxes.code, 500);
   const twoFields = plain(ALICE, `From: ${ALICE}\r\n`);
   assert.deepEqual(checkOutgoing({ mailFrom: ALICE, recipients: [BOB], message: twoFields }), {
@@ -63,7 +73,11 @@ test("outgoing: From header rules", () => {
 });
 
 test("outgoing: parse failure", () => {
-  const v = checkOutgoing({ mailFrom: ALICE, recipients: [BOB], message: Buffer.from("garbage line\r\n\r\n") });
+  const v = checkOutgoing({
+    mailFrom: ALICE,
+    recipients: [BOB],
+    message: Buffer.from("garbage line\r\n\r\n"),
+  });
   assert.deepEqual(v, { ok: false, code: 500, text: "Failed to parse message: malformed header line 1" });
   assert.equal(replyLine(v), "500 Failed to parse message: malformed header line 1");
 });
@@ -74,7 +88,10 @@ test("outgoing: unencrypted is 523, Version armor header is refused", () => {
   assert.equal(replyLine(v), "523 Encryption Needed: Invalid Unencrypted Mail");
   assert.deepEqual(checkOutgoing({ mailFrom: ALICE, recipients: [BOB], message: ENCRYPTED_VERSION }), NEED);
   // local recipients too (E2EE between local addresses since chatmail 1.6)
-  assert.deepEqual(checkOutgoing({ mailFrom: ALICE, recipients: ["carol@c.example"], message: plain(ALICE) }), NEED);
+  assert.deepEqual(
+    checkOutgoing({ mailFrom: ALICE, recipients: ["carol@c.example"], message: plain(ALICE) }),
+    NEED,
+  );
 });
 
 test("outgoing: secure-join request and self-sent setup message", () => {
@@ -83,29 +100,68 @@ test("outgoing: secure-join request and self-sent setup message", () => {
   const fake = fixture("securejoin-vc-fake.eml");
   assert.deepEqual(checkOutgoing({ mailFrom: ALICE, recipients: [BOB], message: fake }), NEED);
   const asm = fixture("asm.eml", ALICE, ALICE);
-  assert.deepEqual(checkOutgoing({ mailFrom: ALICE, recipients: ["ALICE@c.example"], message: asm }), { ok: true });
-  const otherSubject = Buffer.from(asm.toString("latin1").replace("Autocrypt Setup Message", "Hello"), "latin1");
+  assert.deepEqual(checkOutgoing({ mailFrom: ALICE, recipients: ["ALICE@c.example"], message: asm }), {
+    ok: true,
+  });
+  const otherSubject = Buffer.from(
+    asm.toString("latin1").replace("Autocrypt Setup Message", "Hello"),
+    "latin1",
+  );
   assert.deepEqual(checkOutgoing({ mailFrom: ALICE, recipients: [ALICE], message: otherSubject }), NEED);
 });
 
 test("incoming: accepted kinds and what the caller must still check", () => {
   const enforce = () => true;
   const enc = checkIncoming({ mailFrom: ALICE, recipients: [BOB], message: ENCRYPTED, enforceE2EE: enforce });
-  assert.deepEqual(enc, { ok: true, envelopeFrom: ALICE, from: ALICE, fromDomain: "c.example", needs: "dkim" });
-  const proton = checkIncoming({ mailFrom: ALICE, recipients: [BOB], message: ENCRYPTED_VERSION, enforceE2EE: enforce });
+  assert.deepEqual(enc, {
+    ok: true,
+    envelopeFrom: ALICE,
+    from: ALICE,
+    fromDomain: "c.example",
+    needs: "dkim",
+  });
+  const proton = checkIncoming({
+    mailFrom: ALICE,
+    recipients: [BOB],
+    message: ENCRYPTED_VERSION,
+    enforceE2EE: enforce,
+  });
   assert.equal(proton.ok, true, "armor Version header allowed incoming");
 
-  const literalFrom = pgpMime(armor(Buffer.concat([packet(3, [1, 2]), packet(18, [3])])), { from: "x@[192.0.2.7]" });
-  const lit = checkIncoming({ mailFrom: "x@[192.0.2.7]", recipients: [BOB], message: literalFrom, enforceE2EE: enforce });
-  assert.deepEqual(lit, { ok: true, envelopeFrom: "x@[192.0.2.7]", from: "x@[192.0.2.7]", fromDomain: "[192.0.2.7]", needs: "ip-literal" });
+  const literalFrom = pgpMime(armor(Buffer.concat([packet(3, [1, 2]), packet(18, [3])])), {
+    from: "x@[192.0.2.7]",
+  });
+  const lit = checkIncoming({
+    mailFrom: "x@[192.0.2.7]",
+    recipients: [BOB],
+    message: literalFrom,
+    enforceE2EE: enforce,
+  });
+  assert.deepEqual(lit, {
+    ok: true,
+    envelopeFrom: "x@[192.0.2.7]",
+    from: "x@[192.0.2.7]",
+    fromDomain: "[192.0.2.7]",
+    needs: "ip-literal",
+  });
 });
 
 test("incoming: envelope/From mismatch resets the envelope sender, no reject", () => {
-  const v = checkIncoming({ mailFrom: "srs0=x@fwd.example", recipients: [BOB], message: ENCRYPTED, enforceE2EE: () => true });
+  const v = checkIncoming({
+    mailFrom: "srs0=x@fwd.example",
+    recipients: [BOB],
+    message: ENCRYPTED,
+    enforceE2EE: () => true,
+  });
   assert.equal(v.ok, true);
   assert.equal(v.envelopeFrom, "");
   assert.equal(v.from, ALICE);
-  const same = checkIncoming({ mailFrom: "ALICE@c.example", recipients: [BOB], message: ENCRYPTED, enforceE2EE: () => true });
+  const same = checkIncoming({
+    mailFrom: "ALICE@c.example",
+    recipients: [BOB],
+    message: ENCRYPTED,
+    enforceE2EE: () => true,
+  });
   assert.equal(same.envelopeFrom, "ALICE@c.example");
 });
 
@@ -115,15 +171,30 @@ test("incoming: cleartext depends on every recipient's E2EE flag", () => {
   const enforceE2EE = (r: string) => flags[r] ?? true;
   const oldOnly = checkIncoming({ mailFrom: ALICE, recipients: ["old@d.example"], message, enforceE2EE });
   assert.equal(oldOnly.ok, true);
-  const mixed = checkIncoming({ mailFrom: ALICE, recipients: ["old@d.example", "new@d.example"], message, enforceE2EE });
+  const mixed = checkIncoming({
+    mailFrom: ALICE,
+    recipients: ["old@d.example", "new@d.example"],
+    message,
+    enforceE2EE,
+  });
   assert.equal(mixed.ok, false);
   assert.equal(replyLine(mixed), "523 Encryption Needed: Invalid Unencrypted Mail");
 });
 
 test("incoming: From errors", () => {
-  const none = checkIncoming({ mailFrom: ALICE, recipients: [BOB], message: Buffer.from("To: b@d.example\r\n\r\nx"), enforceE2EE: () => false });
+  const none = checkIncoming({
+    mailFrom: ALICE,
+    recipients: [BOB],
+    message: Buffer.from("To: b@d.example\r\n\r\nx"),
+    enforceE2EE: () => false,
+  });
   assert.equal(replyLine(none), "500 Invalid FROM header: ");
-  const bad = checkIncoming({ mailFrom: ALICE, recipients: [BOB], message: Buffer.from("\x01 x\r\n"), enforceE2EE: () => false });
+  const bad = checkIncoming({
+    mailFrom: ALICE,
+    recipients: [BOB],
+    message: Buffer.from("\x01 x\r\n"),
+    enforceE2EE: () => false,
+  });
   assert.equal(bad.ok, false);
   assert.ok(!bad.ok && bad.text.startsWith("Failed to parse message"));
 });
@@ -131,11 +202,24 @@ test("incoming: From errors", () => {
 test("incoming: mailer-daemon reports need all three conditions", () => {
   const base = fixture("mailer-daemon.eml").toString("latin1");
   const run = (text: string) =>
-    checkIncoming({ mailFrom: "", recipients: [BOB], message: Buffer.from(text, "latin1"), enforceE2EE: () => true }).ok;
+    checkIncoming({
+      mailFrom: "",
+      recipients: [BOB],
+      message: Buffer.from(text, "latin1"),
+      enforceE2EE: () => true,
+    }).ok;
   assert.equal(run(base), true);
   assert.equal(run(base.replace("Auto-Submitted: auto-replied \n", "")), false, "no Auto-Submitted");
-  assert.equal(run(base.replace("Auto-Submitted: auto-replied ", "Auto-Submitted: ")), false, "empty Auto-Submitted");
-  assert.equal(run(base.replace("<MAILER-DAEMON@example.org>", "<postmaster@example.org>")), false, "other sender");
+  assert.equal(
+    run(base.replace("Auto-Submitted: auto-replied ", "Auto-Submitted: ")),
+    false,
+    "empty Auto-Submitted",
+  );
+  assert.equal(
+    run(base.replace("<MAILER-DAEMON@example.org>", "<postmaster@example.org>")),
+    false,
+    "other sender",
+  );
   assert.equal(run(base.replace("multipart/report", "multipart/mixed")), false, "not a report");
 });
 
@@ -159,7 +243,11 @@ test("checkSender: address check, then the rate limit with the reply text", () =
   let now = 0;
   const limiter = new Gcra({ perMinute: 60, burst: 2, now: () => now });
   const wall = () => Date.UTC(2026, 0, 1);
-  assert.deepEqual(checkSender("bad", limiter, wall), { ok: false, code: 500, text: "Invalid from address <bad>" });
+  assert.deepEqual(checkSender("bad", limiter, wall), {
+    ok: false,
+    code: 500,
+    text: "Invalid from address <bad>",
+  });
   assert.deepEqual(checkSender(ALICE, limiter, wall), { ok: true });
   assert.deepEqual(checkSender("Alice@C.example", limiter, wall), { ok: true }, "same key, any case");
   const v = checkSender(ALICE, limiter, wall);

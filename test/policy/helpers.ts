@@ -109,7 +109,8 @@ export function packet(tag: number, body: Uint8Array | number[]): Buffer {
   let len: number[];
   if (b.length < 192) len = [b.length];
   else if (b.length < 8384) len = [((b.length - 192) >> 8) + 192, (b.length - 192) & 0xff];
-  else len = [255, (b.length >>> 24) & 0xff, (b.length >> 16) & 0xff, (b.length >> 8) & 0xff, b.length & 0xff];
+  else
+    len = [255, (b.length >>> 24) & 0xff, (b.length >> 16) & 0xff, (b.length >> 8) & 0xff, b.length & 0xff];
   return Buffer.concat([Buffer.from([0xc0 | tag, ...len]), b]);
 }
 

@@ -38,7 +38,9 @@ test("headers: bare LF, no body, no final line ending", () => {
 });
 
 test("headers: malformed lines are kept and counted", () => {
-  const h = scanHeaders(Buffer.from(" leading continuation\r\nno colon here\r\nA : obsolete space\r\n: empty name\r\n\r\n"));
+  const h = scanHeaders(
+    Buffer.from(" leading continuation\r\nno colon here\r\nA : obsolete space\r\n: empty name\r\n\r\n"),
+  );
   assert.equal(h.malformed, 3);
   assert.equal(firstHeader(h, "a"), "obsolete space");
 });
@@ -108,14 +110,19 @@ test("parseMimeShape: delimiter right at the start of the body, empty parts", ()
 });
 
 test("content type: parameters", () => {
-  const ct = parseContentType(' Multipart/Encrypted ; protocol="application/pgp-encrypted"; boundary="a\\"b;c" ');
+  const ct = parseContentType(
+    ' Multipart/Encrypted ; protocol="application/pgp-encrypted"; boundary="a\\"b;c" ',
+  );
   assert.equal(ct.mime, "multipart/encrypted");
   assert.equal(ct.params.protocol, "application/pgp-encrypted");
   assert.equal(ct.params.boundary, 'a"b;c');
   assert.equal(ct.duplicateParams, false);
-  assert.equal(parseContentType("text/plain (a comment; with=stuff) ; charset=utf-8").params.charset, "utf-8");
+  assert.equal(
+    parseContentType("text/plain (a comment; with=stuff) ; charset=utf-8").params.charset,
+    "utf-8",
+  );
   assert.equal(parseContentType("text/plain; name*=utf-8''%E2%82%AC.txt").params.name, "€.txt");
-  const cont = parseContentType("text/plain; name*0=\"a\"; name*1*=%41; name*2=c");
+  const cont = parseContentType('text/plain; name*0="a"; name*1*=%41; name*2=c');
   assert.equal(cont.params.name, "aAc");
   assert.equal(parseContentType("text/plain; constructor=x").params.constructor, "x");
   assert.equal(parseContentType("text/plain; ;; flag; a=1").params.a, "1");
@@ -133,8 +140,9 @@ test("content type: invalid and ambiguous values", () => {
 
 test("decodedBody: transfer encodings", () => {
   const part = (cte: string, body: string) =>
-    shape(`Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Transfer-Encoding: ${cte}\r\n\r\n${body}\r\n--b--\r\n`)
-      .parts?.[0];
+    shape(
+      `Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Transfer-Encoding: ${cte}\r\n\r\n${body}\r\n--b--\r\n`,
+    ).parts?.[0];
   const dec = (cte: string, body: string) => {
     const p = part(cte, body);
     assert.ok(p);

@@ -5,10 +5,11 @@ import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import * as openpgp from "openpgp";
 import { isEncrypted } from "../../src/policy/encryption.ts";
-import { checkArmoredPayload, decodeBase64Strict, dearmor, walkPackets } from "../../src/policy/openpgp.ts";
+import { checkArmoredPayload, dearmor, decodeBase64Strict, walkPackets } from "../../src/policy/openpgp.ts";
 import { armor, crlf, legacyPacket, packet, partialPacket, pgpMime, splitPackets } from "./helpers.ts";
 
-const body = (n: number, seed = 7): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (i * seed + 3) & 0xff));
+const body = (n: number, seed = 7): Buffer =>
+  Buffer.from(Array.from({ length: n }, (_, i) => (i * seed + 3) & 0xff));
 const PKESK = packet(1, body(60));
 const SKESK = packet(3, body(30));
 const SEIPD = packet(18, body(300));
@@ -58,7 +59,10 @@ test("walk: rejected sequences", () => {
     ["truncated two-octet length", Buffer.concat([PKESK, Buffer.from([0xd2, 0xc5])])],
     ["partial length without final", Buffer.concat([PKESK, Buffer.from([0xd2, 0xe1, 1, 2])])],
     ["literal data (11)", packet(11, body(20))],
-    ["one-pass signature, literal, signature", Buffer.concat([packet(4, body(13)), packet(11, body(20)), packet(2, body(80))])],
+    [
+      "one-pass signature, literal, signature",
+      Buffer.concat([packet(4, body(13)), packet(11, body(20)), packet(2, body(80))]),
+    ],
     ["signature before SEIPD", Buffer.concat([packet(2, body(80)), SEIPD])],
     ["compressed data before SEIPD", Buffer.concat([packet(8, body(10)), SEIPD])],
     ["SED (9) instead of SEIPD", Buffer.concat([PKESK, packet(9, body(100))])],
@@ -66,6 +70,22 @@ test("walk: rejected sequences", () => {
     ["not a header byte", Buffer.concat([Buffer.from([0x41]), SEIPD])],
   ];
   for (const [name, data] of cases) assert.equal(walkPackets(data).ok, false, name);
+});
+
+test("walk: every tag, before SEIPD and as the last packet", () => {
+  for (let tag = 0; tag < 64; tag++) {
+    const lead = walk(packet(tag, body(20)), SEIPD).ok;
+    assert.equal(lead, tag === 1 || tag === 3, `tag ${tag} before SEIPD`);
+    assert.equal(walk(PKESK, packet(tag, body(200))).ok, tag === 18, `tag ${tag} last`);
+    if (tag < 16) {
+      assert.equal(
+        walk(legacyPacket(tag, body(20), 0), SEIPD).ok,
+        tag === 1 || tag === 3,
+        `legacy tag ${tag}`,
+      );
+      assert.equal(walk(PKESK, legacyPacket(tag, body(20), 1)).ok, false, `legacy tag ${tag} last`);
+    }
+  }
 });
 
 test("walk: huge declared lengths do not overflow", () => {
@@ -90,9 +110,17 @@ const VALID = Buffer.concat([PKESK, SEIPD]);
 test("armor: shape rules", () => {
   const good = armor(VALID);
   assert.equal(checkArmoredPayload(good, "outgoing").ok, true);
-  assert.equal(checkArmoredPayload(good.replace(/\r\n$/, "\r\n\r\n\r\n"), "outgoing").ok, true, "trailing CRLFs");
+  assert.equal(
+    checkArmoredPayload(good.replace(/\r\n$/, "\r\n\r\n\r\n"), "outgoing").ok,
+    true,
+    "trailing CRLFs",
+  );
   assert.equal(checkArmoredPayload(armor(VALID, { crc: false }), "outgoing").ok, true, "no CRC");
-  assert.equal(checkArmoredPayload(good.replace("-----\r\n\r\n", "-----\r\n"), "outgoing").ok, true, "no blank line");
+  assert.equal(
+    checkArmoredPayload(good.replace("-----\r\n\r\n", "-----\r\n"), "outgoing").ok,
+    true,
+    "no blank line",
+  );
   assert.equal(checkArmoredPayload(good.replace("-----\r\n\r\n", "-----\r\n\r\n\r\n"), "incoming").ok, true);
 
   const bad: [string, string][] = [
@@ -103,7 +131,10 @@ test("armor: shape rules", () => {
     ["other header", armor(VALID, { headers: ["Comment: hi"] })],
     ["PGP SIGNATURE", good.replaceAll("PGP MESSAGE", "PGP SIGNATURE")],
     ["space in base64", good.replace(/\r\n\r\n(.)/, "\r\n\r\n $1")],
-    ["not base64", "-----BEGIN PGP MESSAGE-----\r\n\r\nDefinitely not base64.\r\n-----END PGP MESSAGE-----\r\n"],
+    [
+      "not base64",
+      "-----BEGIN PGP MESSAGE-----\r\n\r\nDefinitely not base64.\r\n-----END PGP MESSAGE-----\r\n",
+    ],
     ["only BEGIN", "-----BEGIN PGP MESSAGE-----\r\n"],
     ["only END", "-----END PGP MESSAGE-----\r\n"],
     ["empty", ""],

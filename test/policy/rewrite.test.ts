@@ -76,31 +76,54 @@ test("stripForLocalDelivery", () => {
     ].join("\r\n"),
   );
   const out = stripForLocalDelivery(input);
-  assert.equal(out.toString(), "From: alice@c.example\r\nSubject: keep\r\n\r\nDKIM-Signature: in the body\r\n");
+  assert.equal(
+    out.toString(),
+    "From: alice@c.example\r\nSubject: keep\r\n\r\nDKIM-Signature: in the body\r\n",
+  );
 });
 
 test("property: rewrites never change the body and keep other fields in order", () => {
-  const name = fc.constantFrom("Subject", "Received", "X-Mailer", "User-Agent", "From", "To", "X-Other", "DKIM-Signature");
+  const name = fc.constantFrom(
+    "Subject",
+    "Received",
+    "X-Mailer",
+    "User-Agent",
+    "From",
+    "To",
+    "X-Other",
+    "DKIM-Signature",
+  );
   const value = fc.string({ maxLength: 30 }).map((s) => s.replace(/[\r\n]/g, " "));
-  const field = fc.tuple(name, value, fc.boolean()).map(([n, v, fold]) => `${n}: ${v}${fold ? "\r\n\tfolded" : ""}`);
+  const field = fc
+    .tuple(name, value, fc.boolean())
+    .map(([n, v, fold]) => `${n}: ${v}${fold ? "\r\n\tfolded" : ""}`);
   fc.assert(
-    fc.property(fc.array(field, { maxLength: 12 }), fc.uint8Array({ maxLength: 200 }), fc.boolean(), (fields, body, lf) => {
-      const eol = lf ? "\n" : "\r\n";
-      const head = fields.map((f) => f.replace(/\r\n/g, eol) + eol).join("");
-      const input = Buffer.concat([Buffer.from(`${head}${eol}`, "latin1"), Buffer.from(body)]);
-      for (const rewrite of [rewriteSubmitted, stripForLocalDelivery]) {
-        const out = rewrite(input);
-        assert.ok(bodyOf(out).equals(Buffer.from(body)));
-        const keep = (n: string) => !["received", "x-mailer", "user-agent", "subject", "dkim-signature"].includes(n);
-        const names = (m: Buffer) => scanHeaders(m).fields.map((f) => f.lname).filter(keep);
-        assert.deepEqual(names(out), names(input));
-      }
-      const out = rewriteSubmitted(input);
-      for (const f of scanHeaders(out).fields) {
-        assert.ok(!["received", "x-mailer", "user-agent", "x-originating-ip"].includes(f.lname));
-        if (f.lname === "subject") assert.equal(f.value, "[...]");
-      }
-    }),
+    fc.property(
+      fc.array(field, { maxLength: 12 }),
+      fc.uint8Array({ maxLength: 200 }),
+      fc.boolean(),
+      (fields, body, lf) => {
+        const eol = lf ? "\n" : "\r\n";
+        const head = fields.map((f) => f.replace(/\r\n/g, eol) + eol).join("");
+        const input = Buffer.concat([Buffer.from(`${head}${eol}`, "latin1"), Buffer.from(body)]);
+        for (const rewrite of [rewriteSubmitted, stripForLocalDelivery]) {
+          const out = rewrite(input);
+          assert.ok(bodyOf(out).equals(Buffer.from(body)));
+          const keep = (n: string) =>
+            !["received", "x-mailer", "user-agent", "subject", "dkim-signature"].includes(n);
+          const names = (m: Buffer) =>
+            scanHeaders(m)
+              .fields.map((f) => f.lname)
+              .filter(keep);
+          assert.deepEqual(names(out), names(input));
+        }
+        const out = rewriteSubmitted(input);
+        for (const f of scanHeaders(out).fields) {
+          assert.ok(!["received", "x-mailer", "user-agent", "x-originating-ip"].includes(f.lname));
+          if (f.lname === "subject") assert.equal(f.value, "[...]");
+        }
+      },
+    ),
     { numRuns: 300 },
   );
 });

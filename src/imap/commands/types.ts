@@ -32,6 +32,13 @@ export interface CommandSpec<N extends Command["name"] = Command["name"]> {
   expunge?(cmd: CommandOf<N>): boolean;
 }
 
+/** A spec seen by the dispatcher, which hands it the command it was registered for. */
+export interface AnyCommandSpec {
+  states: readonly SessionState[];
+  run(s: Session, cmd: Command, tag: string): Promise<Result> | Result;
+  expunge?(cmd: Command): boolean;
+}
+
 export type CommandTable = { [N in Command["name"]]: CommandSpec<N> };
 
 export const ok = (text: string, code?: string): Result => ({ status: "OK", text, code });

@@ -8,7 +8,17 @@ import { fullValue } from "./fields.ts";
 import { dcNstringNolf, dcStringForHumans } from "./imapstring.ts";
 import type { MimePart } from "./parse.ts";
 
-type Field = "date" | "subject" | "from" | "sender" | "reply-to" | "to" | "cc" | "bcc" | "in-reply-to" | "message-id";
+type Field =
+  | "date"
+  | "subject"
+  | "from"
+  | "sender"
+  | "reply-to"
+  | "to"
+  | "cc"
+  | "bcc"
+  | "in-reply-to"
+  | "message-id";
 
 const FIELDS = new Set<string>([
   "date",

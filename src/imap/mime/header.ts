@@ -13,7 +13,12 @@ export interface HeaderValueOptions {
  * The values of every `name` field of the part's header (case-insensitive
  * name), unfolded and trimmed, in header order. Never throws.
  */
-export function headerValues(raw: Buffer, part: MimePart, name: string, options: HeaderValueOptions = {}): string[] {
+export function headerValues(
+  raw: Buffer,
+  part: MimePart,
+  name: string,
+  options: HeaderValueOptions = {},
+): string[] {
   try {
     const want = name.toLowerCase();
     const out: string[] = [];

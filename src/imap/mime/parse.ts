@@ -28,8 +28,8 @@ export interface MimePart {
   bodyStart: number;
   /** Offset just past the body (the [CR]LF before a boundary line is not part of it). */
   bodyEnd: number;
-  /** Number of LF in the body. */
-  lines: number;
+  /** Number of LF in the body (counted when first read). */
+  readonly lines: number;
   /** Header fields in order. */
   fields: HeaderField[];
   /** How the part is parsed: multipart has children, message has an encapsulated message. */
@@ -59,11 +59,9 @@ export interface MimePart {
 export const MAX_DEPTH = 100;
 export const MAX_PARTS = 10000;
 
-const owners = new WeakMap<MimePart, Buffer>();
-
 /** The raw message a part was parsed from. */
 export function rawOf(part: MimePart): Buffer | undefined {
-  return owners.get(part);
+  return part instanceof Part ? part.raw : undefined;
 }
 
 const LF = 0x0a;
@@ -88,29 +86,42 @@ interface Hit {
   closes: boolean;
 }
 
-function emptyPart(at: number): MimePart {
-  return {
-    headerStart: at,
-    headerEnd: at,
-    bodyStart: at,
-    bodyEnd: at,
-    lines: 0,
-    fields: [],
-    kind: "text",
-    type: "text",
-    subtype: "plain",
-    params: {},
-    contentType: null,
-    encoding: null,
-    id: null,
-    description: null,
-    md5: null,
-    location: null,
-    disposition: null,
-    language: null,
-    children: [],
-    message: null,
-  };
+class Part implements MimePart {
+  headerStart: number;
+  headerEnd: number;
+  bodyStart: number;
+  bodyEnd: number;
+  fields: HeaderField[] = [];
+  kind: MimeKind = "text";
+  type = "text";
+  subtype = "plain";
+  params: Record<string, string> = {};
+  contentType: MimePart["contentType"] = null;
+  encoding: string | null = null;
+  id: string | null = null;
+  description: string | null = null;
+  md5: string | null = null;
+  location: string | null = null;
+  disposition: MimePart["disposition"] = null;
+  language: string[] | null = null;
+  children: MimePart[] = [];
+  message: MimePart | null = null;
+  readonly #raw: Buffer;
+  #lines = -1;
+
+  constructor(raw: Buffer, at: number) {
+    this.#raw = raw;
+    this.headerStart = this.headerEnd = this.bodyStart = this.bodyEnd = at;
+  }
+
+  get raw(): Buffer {
+    return this.#raw;
+  }
+
+  get lines(): number {
+    if (this.#lines < 0) this.#lines = countLines(this.#raw, this.bodyStart, this.bodyEnd);
+    return this.#lines;
+  }
 }
 
 function countLines(raw: Buffer, start: number, end: number): number {
@@ -227,8 +238,7 @@ class Parser {
 
   child(parent: Frame, at: number): Frame {
     this.parts++;
-    const part = emptyPart(at);
-    owners.set(part, this.raw);
+    const part = new Part(this.raw, at);
     if (parent.part.kind === "message") parent.part.message = part;
     else parent.part.children.push(part);
     return { part, parent, depth: parent.depth + 1, digest: false };
@@ -236,7 +246,6 @@ class Parser {
 
   close(f: Frame, bodyEnd: number): void {
     f.part.bodyEnd = bodyEnd;
-    f.part.lines = countLines(this.raw, f.part.bodyStart, bodyEnd);
   }
 
   /** Finds the next boundary line from `start` (a line start). */
@@ -255,9 +264,8 @@ class Parser {
 
   run(): MimePart {
     const raw = this.raw;
-    let f: Frame = { part: emptyPart(0), parent: null, depth: 0, digest: false };
+    let f: Frame = { part: new Part(raw, 0), parent: null, depth: 0, digest: false };
     const root = f.part;
-    owners.set(root, raw);
     let pos = 0;
     let inHeader = true;
     let scanStart = 0;

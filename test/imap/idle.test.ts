@@ -1,0 +1,188 @@
+/**
+ * IDLE (RFC 2177) and cross-session consistency (RFC 3501 §7.4.1): instant
+ * EXISTS on delivery, other sessions' flag changes and expunges, keep-alives,
+ * sequence numbers that stay right, and no lost notification under load.
+ */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { type ImapHarness, message, startImap } from "./support/harness.ts";
+import { loggedIn, type RawClient } from "./support/raw-client.ts";
+
+let h: ImapHarness;
+
+before(async () => {
+  h = await startImap({ config: { imap_idle_keepalive: 1 } });
+});
+after(() => h.close());
+
+async function idle(c: RawClient, tag: string): Promise<void> {
+  c.write(`${tag} IDLE\r\n`);
+  assert.equal(await c.read(), "+ idling\r\n");
+}
+
+async function done(c: RawClient, tag: string): Promise<string[]> {
+  c.write("DONE\r\n");
+  return c.until(tag);
+}
+
+test("two sessions: expunge, flags and delivery keep sequence numbers right", async () => {
+  const user = await h.newUser();
+  for (let i = 0; i < 3; i++) await h.deliver([user], message());
+  const a = await loggedIn(h.port, user, h.password);
+  const b = await loggedIn(h.port, user, h.password);
+  await a.command("s", "SELECT INBOX");
+  await b.command("s", "SELECT INBOX");
+  await idle(a, "i1");
+  assert.deepEqual(await b.command("b1", "UID STORE 1 +FLAGS (\\Deleted)"), [
+    "* 1 FETCH (UID 1 FLAGS (\\Deleted))\r\n",
+    "b1 OK Store completed.\r\n",
+  ]);
+  assert.equal(await a.read(), "* 1 FETCH (UID 1 FLAGS (\\Deleted))\r\n");
+  assert.deepEqual(await b.command("b2", "EXPUNGE"), ["* 1 EXPUNGE\r\n", "b2 OK Expunge completed.\r\n"]);
+  assert.equal(await a.read(), "* 1 EXPUNGE\r\n");
+  await h.deliver([user], message());
+  assert.equal(await a.read(), "* 3 EXISTS\r\n");
+  assert.deepEqual(await done(a, "i1"), ["i1 OK IDLE terminated.\r\n"]);
+  assert.deepEqual(await a.command("f", "FETCH 1:* (UID)"), [
+    "* 1 FETCH (UID 2)\r\n",
+    "* 2 FETCH (UID 3)\r\n",
+    "* 3 FETCH (UID 4)\r\n",
+    "f OK Fetch completed.\r\n",
+  ]);
+  // B learns about the delivery at its next command.
+  assert.deepEqual(await b.command("b3", "NOOP"), ["* 3 EXISTS\r\n", "b3 OK NOOP completed.\r\n"]);
+  a.close();
+  b.close();
+});
+
+test("no EXPUNGE during FETCH, STORE or SEARCH by sequence number; NOOP reports it", async () => {
+  const user = await h.newUser();
+  for (let i = 0; i < 3; i++) await h.deliver([user], message());
+  const a = await loggedIn(h.port, user, h.password);
+  const b = await loggedIn(h.port, user, h.password);
+  await a.command("s", "SELECT INBOX");
+  await b.command("s", "SELECT INBOX");
+  await b.command("b1", "UID STORE 1 +FLAGS.SILENT (\\Deleted)");
+  await b.command("b2", "UID EXPUNGE 1");
+  // A still numbers the expunged message 1 until it may be told; its data is gone.
+  assert.deepEqual(await a.command("a1", "FETCH 1:* (UID)"), [
+    "* 2 FETCH (UID 2)\r\n",
+    "* 3 FETCH (UID 3)\r\n",
+    "a1 OK Fetch completed.\r\n",
+  ]);
+  assert.deepEqual(await a.command("a2", "SEARCH ALL"), ["* SEARCH 2 3\r\n", "a2 OK Search completed.\r\n"]);
+  assert.deepEqual(await a.command("a3", "STORE 3 +FLAGS (\\Seen)"), [
+    "* 3 FETCH (FLAGS (\\Seen))\r\n",
+    "a3 OK Store completed.\r\n",
+  ]);
+  assert.deepEqual(await a.command("a4", "NOOP"), ["* 1 EXPUNGE\r\n", "a4 OK NOOP completed.\r\n"]);
+  assert.deepEqual(await a.command("a5", "FETCH 1:* (UID)"), [
+    "* 1 FETCH (UID 2)\r\n",
+    "* 2 FETCH (UID 3)\r\n",
+    "a5 OK Fetch completed.\r\n",
+  ]);
+  // UID commands may report it at once.
+  await b.command("b3", "UID STORE 2 +FLAGS.SILENT (\\Deleted)");
+  await b.command("b4", "EXPUNGE");
+  assert.deepEqual(await a.command("a6", "UID FETCH 3 (FLAGS)"), [
+    "* 1 FETCH (UID 2 FLAGS (\\Deleted))\r\n",
+    "* 2 FETCH (UID 3 FLAGS (\\Seen))\r\n",
+    "* 1 EXPUNGE\r\n",
+    "a6 OK Fetch completed.\r\n",
+  ]);
+  a.close();
+  b.close();
+});
+
+test("IDLE: keep-alive, no mailbox selected, and a bad continuation", async () => {
+  const user = await h.newUser();
+  const c = await loggedIn(h.port, user, h.password);
+  await idle(c, "i1");
+  assert.equal(await c.read(5000), "* OK Still here\r\n");
+  assert.deepEqual(await done(c, "i1"), ["i1 OK IDLE terminated.\r\n"]);
+  await c.command("s", "SELECT INBOX");
+  await idle(c, "i2");
+  c.write("NOPE\r\n");
+  assert.deepEqual(await c.until("i2"), ["i2 BAD Expected DONE.\r\n"]);
+  // A delivery between commands is reported as soon as IDLE starts.
+  await h.deliver([user], message());
+  await idle(c, "i3");
+  assert.equal(await c.read(), "* 1 EXISTS\r\n");
+  assert.deepEqual(await done(c, "i3"), ["i3 OK IDLE terminated.\r\n"]);
+  c.close();
+});
+
+test("no lost notification: 200 concurrent deliveries, sessions entering and leaving IDLE", async () => {
+  const users: string[] = [];
+  for (let i = 0; i < 4; i++) users.push(await h.newUser());
+  // Plan the deliveries: each goes to one to three users.
+  const plan: string[][] = [];
+  let seed = 42;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  for (let i = 0; i < 200; i++) {
+    const to = new Set<string>();
+    const k = 1 + rand(3);
+    while (to.size < k) to.add(users[rand(users.length)]!);
+    plan.push([...to]);
+  }
+  const expected = new Map(users.map((u) => [u, plan.filter((p) => p.includes(u)).length]));
+
+  interface Device {
+    user: string;
+    client: RawClient;
+    seen: Set<number>;
+    fetchesAfterTimeout: number;
+  }
+  const devices: Device[] = [];
+  for (const user of users) {
+    for (let d = 0; d < 2; d++) {
+      const client = await loggedIn(h.port, user, h.password);
+      await client.command("s", "SELECT INBOX");
+      devices.push({ user, client, seen: new Set(), fetchesAfterTimeout: 0 });
+    }
+  }
+
+  // Delta Chat's loop: IDLE; on EXISTS → DONE; UID FETCH next:*; IDLE again.
+  async function run(dev: Device): Promise<void> {
+    const want = expected.get(dev.user)!;
+    let next = 1;
+    let n = 0;
+    while (dev.seen.size < want) {
+      const tag = `i${n++}`;
+      dev.client.write(`${tag} IDLE\r\n`);
+      let timedOut = false;
+      for (;;) {
+        let line: string;
+        try {
+          line = await dev.client.read(3000);
+        } catch {
+          timedOut = true;
+          break;
+        }
+        if (/^\* \d+ EXISTS\r\n$/.test(line)) break;
+      }
+      dev.client.write("DONE\r\n");
+      await dev.client.until(tag);
+      const before = dev.seen.size;
+      for (const r of await dev.client.command(`f${n}`, `UID FETCH ${next}:* (UID)`)) {
+        const m = /^\* \d+ FETCH \(UID (\d+)\)/.exec(r);
+        if (m) dev.seen.add(Number(m[1]));
+      }
+      if (timedOut && dev.seen.size > before) dev.fetchesAfterTimeout++;
+      if (timedOut && dev.seen.size === before) throw new Error(`${dev.user}: stuck at ${before}/${want}`);
+      next = Math.max(next, ...dev.seen) + 1;
+    }
+  }
+  const runners = devices.map(run);
+  await Promise.all(plan.map((to, i) => h.deliver(to, message({ id: `load${i}` }))));
+  await Promise.all(runners);
+  for (const dev of devices) {
+    assert.equal(dev.seen.size, expected.get(dev.user));
+    // Every message was announced by EXISTS: none was found only by a fetch after silence.
+    assert.equal(dev.fetchesAfterTimeout, 0, `${dev.user} missed an EXISTS`);
+    dev.client.close();
+  }
+});
