@@ -15,7 +15,7 @@ import { type DcAccount, DeltaChat, randomAddress, secureJoin, sendAndReceive } 
 import { type DnsServer, startDnsServer } from "../support/dns-server.ts";
 import { commonFreePort } from "../support/ports.ts";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";
-import { PASSWORD, serverOf } from "./helpers.ts";
+import { PASSWORD, relayLog, serverOf } from "./helpers.ts";
 
 const A_IP = "127.0.0.2";
 const B_IP = "127.0.0.3";
@@ -65,7 +65,10 @@ for (const channel of ["https", "smtp"] as const) {
         outbound_https_port: ports.https,
         outbound_smtp_port: ports.smtp,
       });
-      [a, b] = await Promise.all([startTestRelay(config(A, A_IP)), startTestRelay(config(B, B_IP))]);
+      [a, b] = await Promise.all([
+        startTestRelay(config(A, A_IP), { log: relayLog(A) }),
+        startTestRelay(config(B, B_IP), { log: relayLog(B) }),
+      ]);
       publishDkim(dns, a);
       publishDkim(dns, b);
       arrivals.a = spyOnArrivals(a);

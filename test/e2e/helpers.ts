@@ -1,4 +1,5 @@
 /** Shared pieces of the end-to-end scenarios: a relay, a Delta Chat core, accounts on it. */
+import { createLogger, type Logger, silentLogger } from "../../src/log.ts";
 import type { DcServer } from "../support/deltachat.ts";
 import type { TestRelay } from "../support/relay.ts";
 
@@ -17,4 +18,10 @@ export function recordDeliveries(r: TestRelay, address: string): { sizes: number
     if (e.kind === "exists" && e.sender !== undefined) for (const rec of e.records) sizes.push(rec.size);
   });
   return { sizes, stop };
+}
+
+/** The relays' log: silent unless CHATRELAY_E2E_LOG names a level (e.g. "debug"), then on stdout. */
+export function relayLog(name: string): Logger {
+  const level = process.env.CHATRELAY_E2E_LOG;
+  return level ? createLogger(level).child({ relay: name }) : silentLogger;
 }

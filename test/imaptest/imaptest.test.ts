@@ -26,7 +26,7 @@ import {
 import { loadScript, type ScriptFile } from "./script.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const dir = process.env.IMAPTEST_DIR ?? join(here, "fixtures", "tests");
+const dir = process.env.IMAPTEST_DIR ?? join(here, "..", "fixtures", "imaptest", "tests");
 const target = process.env.IMAPTEST_TARGET === "dovecot" ? "dovecot" : "chatrelay";
 
 /** Scripts Dovecot 2.3.19 fails itself: URLFETCH BINARY crashes it, urlauth2 expects the 2nd user's mailbox. */

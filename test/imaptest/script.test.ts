@@ -8,7 +8,7 @@ import { parseResponse } from "./client.ts";
 import { parseMbox } from "./mbox.ts";
 import { parseScript, type Script } from "./script.ts";
 
-const fixtures = join(dirname(fileURLToPath(import.meta.url)), "fixtures", "tests");
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures", "imaptest", "tests");
 
 function parse(text: string, env: Record<string, string> = {}): Script {
   const r = parseScript("t", text, env);
