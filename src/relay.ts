@@ -12,6 +12,7 @@ import { LocalDelivery } from "./delivery/local.ts";
 import { OutboundQueue } from "./delivery/outbound/queue.ts";
 import { createResolver } from "./dns/resolver.ts";
 import { LocalEventBus } from "./events/bus.ts";
+import { ExpiryTimer } from "./expire/expire.ts";
 import { HttpService } from "./http/server.ts";
 import { ImapServer } from "./imap/server.ts";
 import { PushNotifier } from "./push/notifier.ts";
@@ -37,6 +38,7 @@ export interface RelayParts {
   smtp: SmtpService;
   http: HttpService;
   push: PushNotifier;
+  expiry: ExpiryTimer;
 }
 
 /** Turns "address in use" and friends into one clear start-up line. */
@@ -93,7 +95,8 @@ export class Relay {
     const smtp = new SmtpService({ config, accounts, delivery, log, tls });
     const http = new HttpService({ config, accounts, delivery, log, tls, imap, smtp });
     const push = new PushNotifier({ config, store, bus, log });
-    const relay = new Relay({ config, log, store, bus, accounts, delivery, outbound, imap, smtp, http, push });
+    const expiry = new ExpiryTimer({ config, store, bus, log });
+    const relay = new Relay({ config, log, store, bus, accounts, delivery, outbound, imap, smtp, http, push, expiry });
     const host = config.listen_address;
     try {
       await relay.listen("smtp", config.smtp_port, () => smtp.listen("mx", "starttls", config.smtp_port, host));
@@ -109,6 +112,7 @@ export class Relay {
       await relay.listen("http", config.http_port, () => http.listenHttp(config.http_port, host));
       await push.start();
       outbound.start();
+      expiry.start();
     } catch (e) {
       await relay.stop();
       throw e;
@@ -126,7 +130,8 @@ export class Relay {
 
   /** Drains sessions, then closes the store. */
   async stop(graceMs = 5000): Promise<void> {
-    const { imap, smtp, http, push, outbound, store, accounts } = this.parts;
+    const { imap, smtp, http, push, outbound, expiry, store, accounts } = this.parts;
+    expiry.stop();
     await Promise.all([imap.close(graceMs), smtp.close(), http.close()]);
     await Promise.all([push.stop(), outbound.stop()]);
     for (const s of this.servers) s.close();

@@ -5,6 +5,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError } from "../config/load.ts";
 import { runDns } from "./dns.ts";
+import { runExpire } from "./expire.ts";
 import { runInit } from "./init.ts";
 import { runQueue } from "./queue.ts";
 import { runServe } from "./serve.ts";
@@ -17,6 +18,8 @@ commands:
   dns [--config FILE]              print the DNS records the relay needs
   queue [list|retry [ID]|delete ID] [--config FILE]
                                    the outbound queue: list it, retry now, delete a message
+  expire [--config FILE] [--dry-run]
+                                   apply retention now (runs daily inside serve)
   help                             this text
 `;
 
@@ -24,7 +27,11 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { config: { type: "string", short: "c" }, help: { type: "boolean", short: "h" } },
+    options: {
+      config: { type: "string", short: "c" },
+      help: { type: "boolean", short: "h" },
+      "dry-run": { type: "boolean" },
+    },
   });
   const [command, ...rest] = positionals;
   if (values.help || command === undefined || command === "help") {
@@ -38,6 +45,8 @@ async function main(argv: string[]): Promise<number> {
       return runInit(rest[0], values.config ?? "chatmail.ini");
     case "dns":
       return runDns(values.config ?? "chatmail.ini");
+    case "expire":
+      return runExpire(values.config ?? "chatmail.ini", values["dry-run"] ?? false);
     case "queue":
       return runQueue(values.config ?? "chatmail.ini", rest);
     default:

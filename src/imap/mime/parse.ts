@@ -321,5 +321,14 @@ class Parser {
 
 /** Parses a raw message into its MIME tree. Never throws. */
 export function parseMessage(raw: Buffer): MimePart {
-  return new Parser(raw).run();
+  const u8: Uint8Array = raw;
+  const bytes = Buffer.isBuffer(u8) ? u8 : Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
+  try {
+    return new Parser(bytes).run();
+  } catch {
+    // not expected; an opaque text part is still a usable answer
+    const part = new Part(bytes, 0);
+    part.bodyEnd = bytes.length;
+    return part;
+  }
 }

@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { PUSH_QUEUE } from "../../src/push/notifier.ts";
+import { Lines } from "../http/lines.ts";
+import { fixture } from "../support/mail.ts";
+import { startTestRelay, type TestRelay } from "../support/relay.ts";
+import { submit } from "../support/smtp.ts";
+import { startNotifyProxy } from "./proxy.ts";
+
+/** Logs in over IMAPS and registers a device token as Delta Chat does (deltachat-client §5.2). */
+async function registerToken(r: TestRelay, address: string, token: string): Promise<void> {
+  const c = await Lines.connect(r.imapsPort, {});
+  try {
+    await c.line();
+    c.send(`a1 LOGIN ${address} ${r.password}`);
+    assert.match((await c.until(/^a1 /)).at(-1) ?? "", /^a1 OK/);
+    c.send(`a2 SETMETADATA "INBOX" (/private/devicetoken {${Buffer.byteLength(token)}+}`);
+    c.socket.write(`${token})\r\n`);
+    assert.match((await c.until(/^a2 /)).at(-1) ?? "", /^a2 OK/);
+  } finally {
+    c.close();
+  }
+}
+
+async function login(r: TestRelay, address: string): Promise<void> {
+  const c = await Lines.connect(r.imapsPort, {});
+  try {
+    await c.line();
+    c.send(`a1 LOGIN ${address} ${r.password}`);
+    await c.until(/^a1 /);
+  } finally {
+    c.close();
+  }
+}
+
+test("a message from another user notifies the recipient's device; own copies do not", async () => {
+  const proxy = await startNotifyProxy();
+  const r = await startTestRelay({ push_url: proxy.url });
+  try {
+    const alice = r.newAddress();
+    const bob = r.newAddress();
+    await login(r, alice);
+    const token = `openpgp:${Buffer.from("token of bob's phone").toString("base64")}`;
+    await registerToken(r, bob, token);
+
+    const sent = await submit(r.submissionsPort, alice, r.password, { from: alice, to: [bob] }, fixture("encrypted", alice, bob));
+    assert.ok(sent.ok, sent.response);
+    await proxy.received(1);
+    assert.equal(proxy.requests[0]?.body, token);
+
+    // bob writes to himself (a bcc-self copy arrives in his INBOX): no notification
+    const self = await submit(r.submissionsPort, bob, r.password, { from: bob, to: [bob] }, fixture("encrypted", bob, bob));
+    assert.ok(self.ok, self.response);
+    await r.relay.parts.push.settle();
+    assert.equal(proxy.requests.length, 1);
+  } finally {
+    await r.close();
+    await proxy.close();
+  }
+});
+
+test("notifications pending at shutdown are sent after a restart", async () => {
+  const proxy = await startNotifyProxy();
+  const dataDir = mkdtempSync(join(tmpdir(), "chatrelay-push-restart-"));
+  try {
+    const first = await startTestRelay({ push_url: proxy.url, data_dir: dataDir });
+    const alice = first.newAddress();
+    const bob = first.newAddress();
+    try {
+      await login(first, alice);
+      await registerToken(first, bob, "tok-restart");
+      proxy.answer.set("tok-restart", 500);
+      const sent = await submit(first.submissionsPort, alice, first.password, { from: alice, to: [bob] }, fixture("encrypted", alice, bob));
+      assert.ok(sent.ok, sent.response);
+      await proxy.received(1);
+      await first.relay.parts.push.settle();
+      const [job] = await first.relay.parts.store.listJobs(PUSH_QUEUE);
+      assert.equal(job?.lastError, "HTTP 500");
+      // as if the relay were down until the retry is due
+      await first.relay.parts.push.stop();
+      await first.relay.parts.store.rescheduleJob(job.id, Date.now(), job.lastError);
+    } finally {
+      await first.close();
+    }
+    proxy.answer.set("tok-restart", 200);
+    const second = await startTestRelay({ push_url: proxy.url, data_dir: dataDir });
+    try {
+      await proxy.received(2);
+      assert.equal(proxy.requests[1]?.body, "tok-restart");
+      await second.relay.parts.push.settle();
+      assert.deepEqual(await second.relay.parts.store.listJobs(PUSH_QUEUE), []);
+    } finally {
+      await second.close();
+    }
+  } finally {
+    await proxy.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
