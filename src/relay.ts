@@ -93,7 +93,8 @@ export class Relay {
     const delivery: Delivery = new Delivery({ config, log, local, signer, verifier, outbound });
     const imap = new ImapServer({ config, store, accounts, bus, log, tls });
     const smtp = new SmtpService({ config, accounts, delivery, log, tls });
-    const http = new HttpService({ config, accounts, delivery, log, tls, imap, smtp });
+    const ports = (): Partial<Record<string, number>> => relay.ports;
+    const http = new HttpService({ config, accounts, delivery, log, tls, imap, smtp, ports });
     const push = new PushNotifier({ config, store, bus, log });
     const expiry = new ExpiryTimer({ config, store, bus, log });
     const relay = new Relay({ config, log, store, bus, accounts, delivery, outbound, imap, smtp, http, push, expiry });

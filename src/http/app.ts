@@ -104,7 +104,8 @@ export class HttpsApp {
       return;
     }
     if (host === `mta-sts.${this.domain}`) {
-      if (path === MTA_STS_PATH) this.getOnly(req, res, () => cached(mtaStsPolicy(this.deps.config), "text/plain"));
+      if (path === MTA_STS_PATH)
+        this.getOnly(req, res, () => cached(mtaStsPolicy(this.deps.config), "text/plain"));
       else notFound(res, head);
       return;
     }
@@ -145,7 +146,12 @@ export class HttpsApp {
     req.resume();
     const wait = this.limiter?.take(peerIp(req));
     if (wait !== undefined) {
-      sendJson(res, 429, { reason: `Too many requests, try again in ${wait} seconds.` }, { "Retry-After": wait });
+      sendJson(
+        res,
+        429,
+        { reason: `Too many requests, try again in ${wait} seconds.` },
+        { "Retry-After": wait },
+      );
       return;
     }
     if (req.method === "GET" || req.method === "HEAD") {

@@ -14,7 +14,13 @@ export function xmlEscape(s: string): string {
     .replace(/'/g, "&apos;");
 }
 
-function server(kind: "incomingServer" | "outgoingServer", type: string, host: string, port: number, socket: string) {
+function server(
+  kind: "incomingServer" | "outgoingServer",
+  type: string,
+  host: string,
+  port: number,
+  socket: string,
+) {
   return [
     `    <${kind} type="${type}">`,
     `      <hostname>${xmlEscape(host)}</hostname>`,
@@ -31,7 +37,12 @@ export function autoconfigXml(config: Config, live?: PortsSource): string {
   const d = config.mail_domain;
   const port = (name: Parameters<typeof publicPort>[1]) => publicPort(config, name, live);
   const servers: string[] = [];
-  const add = (kind: "incomingServer" | "outgoingServer", type: string, p: number | undefined, socket: string) => {
+  const add = (
+    kind: "incomingServer" | "outgoingServer",
+    type: string,
+    p: number | undefined,
+    socket: string,
+  ) => {
     if (p !== undefined) servers.push(server(kind, type, d, p, socket));
   };
   add("incomingServer", "imap", port("imaps"), "SSL");

@@ -73,7 +73,11 @@ export async function handleMxDeliv(
   }
   let reply: Reply;
   try {
-    reply = await deps.delivery.accept({ mailFrom, recipients }, body, { kind: "mx", peerIp: peerIp(req), via: "https" });
+    reply = await deps.delivery.accept({ mailFrom, recipients }, body, {
+      kind: "mx",
+      peerIp: peerIp(req),
+      via: "https",
+    });
   } catch (e) {
     deps.log.error({ err: (e as Error).message }, "mxdeliv: delivery failed");
     reply = { code: 451, text: "4.3.0 Local error" };

@@ -6,8 +6,8 @@
  * (deltachat-client §3.2).
  */
 import { randomInt } from "node:crypto";
-import type { Config } from "../config/types.ts";
 import { addressDomain, isIpDomain } from "../config/domain.ts";
+import type { Config } from "../config/types.ts";
 import { type PortsSource, publicPort } from "./ports.ts";
 
 const LOWER_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -29,7 +29,10 @@ function randomString(alphabet: string, length: number): string {
 
 /** dclogin: query values: RFC 3986 unreserved characters stay, everything else is percent-encoded. */
 function q(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 export function dcloginUrl(config: Config, email: string, password: string, live?: PortsSource): string {

@@ -2,8 +2,9 @@
  * Per-client request limit for /new, like the reference relay's nginx
  * `limit_req` (2 r/s, burst 5): GCRA per IPv4 address or IPv6 /64.
  */
-import { canonicalIp } from "../policy/ip.ts";
+
 import { Gcra } from "../policy/gcra.ts";
+import { canonicalIp } from "../policy/ip.ts";
 
 export interface RateLimit {
   perSecond: number;

@@ -21,7 +21,12 @@ export function send(
   res.end(head ? undefined : data);
 }
 
-export function sendJson(res: ServerResponse, status: number, value: unknown, headers: OutgoingHttpHeaders = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  value: unknown,
+  headers: OutgoingHttpHeaders = {},
+): void {
   send(res, status, `${JSON.stringify(value)}\n`, {
     "Content-Type": "application/json",
     "Cache-Control": "no-store",

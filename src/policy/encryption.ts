@@ -53,7 +53,7 @@ export function checkEncrypted(msg: MimeShape | Buffer, direction: Direction): E
   }
   const armored = decodedBody(payload);
   if (armored === null) return { ok: false, reason: "part 2 has an unknown transfer encoding" };
-  return checkArmoredPayload(armored.toString("latin1"), direction);
+  return checkArmoredPayload(armored, direction);
 }
 
 /** True if `msg` is a PGP/MIME encrypted message (see `checkEncrypted`). */

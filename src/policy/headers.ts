@@ -36,6 +36,15 @@ export interface HeaderSection {
   hasSeparator: boolean;
   /** Number of malformed lines. */
   malformed: number;
+  /** Scanning stopped early (a limit in `ScanOptions` was hit). */
+  truncated: boolean;
+}
+
+export interface ScanOptions {
+  /** Stop when the header section grows past this many bytes. */
+  maxBytes?: number;
+  /** Stop at the first malformed line. */
+  stopAtMalformed?: boolean;
 }
 
 interface Line {
@@ -56,8 +65,9 @@ function readLine(buf: Buffer, pos: number, end: number): Line {
 // RFC 5322 §3.6.8: field-name = 1*ftext, ftext = %d33-57 / %d59-126.
 // Obsolete syntax (§4.5) allows WSP between the name and the colon.
 function fieldName(buf: Buffer, start: number, contentEnd: number): { name: string; colon: number } | null {
-  const colon = buf.indexOf(COLON, start);
-  if (colon === -1 || colon >= contentEnd) return null;
+  let colon = start;
+  while (colon < contentEnd && buf[colon] !== COLON) colon++;
+  if (colon === contentEnd) return null;
   let nameEnd = colon;
   while (nameEnd > start && (buf[nameEnd - 1] === SP || buf[nameEnd - 1] === HT)) nameEnd--;
   if (nameEnd === start) return null;
@@ -69,27 +79,49 @@ function fieldName(buf: Buffer, start: number, contentEnd: number): { name: stri
 }
 
 function unfold(buf: Buffer, from: number, to: number): string {
+  let a = from;
+  let b = to;
+  while (a < b && (buf[a] === SP || buf[a] === HT)) a++;
+  while (b > a && (buf[b - 1] === SP || buf[b - 1] === HT || buf[b - 1] === CR || buf[b - 1] === LF)) b--;
+  const text = buf.toString("utf8", a, b);
   // Unfolding removes the line breaks; continuation lines keep their WSP.
-  return buf
-    .toString("utf8", from, to)
-    .replace(/\r?\n/g, "")
-    .replace(/^[ \t]+|[ \t\r]+$/g, "");
+  return text.includes("\n") ? text.replace(/\r?\n/g, "") : text;
 }
 
-/** Scans the header section in `buf[start, end)`. */
-export function scanHeaders(buf: Buffer, start = 0, end = buf.length): HeaderSection {
+/**
+ * Scans the header section in `buf[start, end)`. When a limit stops the scan,
+ * `truncated` is set and `bodyStart` is where scanning stopped.
+ */
+export function scanHeaders(
+  buf: Buffer,
+  start = 0,
+  end = buf.length,
+  options: ScanOptions = {},
+): HeaderSection {
   const fields: HeaderField[] = [];
   const valueStarts: number[] = [];
+  const limit = options.maxBytes === undefined ? end : Math.min(end, start + options.maxBytes);
   let pos = start;
   let malformed = 0;
   let bodyStart = end;
   let hasSeparator = false;
+  let truncated = false;
   let last: HeaderField | undefined;
   while (pos < end) {
+    if (pos >= limit || (options.stopAtMalformed === true && malformed > 0)) {
+      truncated = true;
+      bodyStart = pos;
+      break;
+    }
     const line = readLine(buf, pos, end);
     if (line.contentEnd === line.start && line.eol !== "") {
       bodyStart = line.next;
       hasSeparator = true;
+      break;
+    }
+    if (line.next > limit) {
+      truncated = true; // this line would cross the limit
+      bodyStart = pos;
       break;
     }
     const first = buf[pos];
@@ -116,9 +148,9 @@ export function scanHeaders(buf: Buffer, start = 0, end = buf.length): HeaderSec
   }
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i] as HeaderField;
-    f.value = unfold(buf, valueStarts[i] as number, f.end);
+    if (!f.malformed) f.value = unfold(buf, valueStarts[i] as number, f.end);
   }
-  return { fields, bodyStart, hasSeparator, malformed };
+  return { fields, bodyStart, hasSeparator, malformed, truncated };
 }
 
 /** Values of all well-formed fields called `name` (case-insensitive), in order. */

@@ -30,11 +30,21 @@ export interface MimePart extends MimeEntity {
 
 export interface MimeShape extends MimeEntity {
   raw: Buffer;
-  /** The parts of a multipart body; null if not multipart or without a boundary. */
+  /** The parts of a multipart body (at most MAX_PARTS); null if not multipart or without a boundary. */
   parts: MimePart[] | null;
   /** True when the multipart body ended with a close delimiter. */
   closed: boolean;
+  /** True when the body had more than MAX_PARTS parts and the rest was not parsed. */
+  tooManyParts: boolean;
 }
+
+/**
+ * Limits that keep a hostile message from holding the event loop: the gate
+ * needs at most two parts, and real header sections are far smaller.
+ */
+export const MAX_PARTS = 100;
+export const MAX_HEADER_BYTES = 256 * 1024;
+export const MAX_PART_HEADER_BYTES = 64 * 1024;
 
 export type MimeShapeResult = { ok: true; shape: MimeShape } | { ok: false; error: string };
 
@@ -60,20 +70,26 @@ interface Delimiter {
 
 // RFC 2046 §5.1.1: a delimiter is "--" boundary at the start of a line,
 // followed by optional transport padding (LWSP) and the line end; the close
-// delimiter has "--" right after the boundary.
+// delimiter has "--" right after the boundary. `lfDelim` is LF + delimiter,
+// so the native search skips occurrences that do not start a line.
 function findDelimiter(
   buf: Buffer,
   delim: Buffer,
+  lfDelim: Buffer,
   from: number,
   bodyStart: number,
-  end: number,
 ): Delimiter | null {
-  let at = from;
-  while (at < end) {
-    const idx = buf.indexOf(delim, at);
-    if (idx === -1 || idx + delim.length > end) return null;
-    at = idx + 1;
-    if (idx !== bodyStart && buf[idx - 1] !== LF) continue;
+  const end = buf.length;
+  let idx =
+    from === bodyStart && buf.subarray(bodyStart, bodyStart + delim.length).equals(delim) ? bodyStart : -1;
+  let searchFrom = Math.max(from - 1, bodyStart);
+  for (;;) {
+    if (idx === -1) {
+      const lf = buf.indexOf(lfDelim, searchFrom);
+      if (lf === -1) return null;
+      idx = lfDelim === delim ? lf : lf + 1;
+    }
+    searchFrom = idx;
     let p = idx + delim.length;
     const close = p + 1 < end && buf[p] === DASH && buf[p + 1] === DASH;
     if (close) p += 2;
@@ -82,13 +98,15 @@ function findDelimiter(
     if (q < end && buf[q] === CR && q + 1 < end && buf[q + 1] === LF) q += 2;
     else if (q < end && buf[q] === LF) q += 1;
     else if (q < end) {
-      if (!close) continue; // "--boundaryX": not a delimiter
+      if (!close) {
+        idx = -1; // "--boundaryX": not a delimiter
+        continue;
+      }
       const lf = buf.indexOf(LF, q);
-      q = lf === -1 || lf >= end ? end : lf + 1; // close delimiter: rest of the line is epilogue
+      q = lf === -1 ? end : lf + 1; // close delimiter: rest of the line is epilogue
     }
     return { lineStart: idx, next: q, close };
   }
-  return null;
 }
 
 /** The line ending that precedes a delimiter belongs to the delimiter (RFC 2046 §5.1.1). */
@@ -100,58 +118,72 @@ function partEnd(buf: Buffer, partStart: number, lineStart: number): number {
 }
 
 function parsePart(buf: Buffer, start: number, end: number): MimePart {
-  const headers = scanHeaders(buf, start, end);
+  const headers = scanHeaders(buf, start, end, { maxBytes: MAX_PART_HEADER_BYTES, stopAtMalformed: true });
   const { contentType, ambiguous } = entityType(headers);
   return {
     headers,
     contentType,
     ambiguous,
     body: buf.subarray(headers.bodyStart, end),
-    malformed: headers.malformed > 0,
+    malformed: headers.malformed > 0 || headers.truncated,
   };
 }
 
-function splitMultipart(
-  buf: Buffer,
-  bodyStart: number,
-  boundary: string,
-): { parts: MimePart[]; closed: boolean } {
+interface Split {
+  parts: MimePart[];
+  closed: boolean;
+  tooManyParts: boolean;
+}
+
+function splitMultipart(buf: Buffer, bodyStart: number, boundary: string): Split {
   const end = buf.length;
   const delim = Buffer.from(`--${boundary}`, "utf8");
+  const lfDelim = delim;
   const parts: MimePart[] = [];
-  let d = findDelimiter(buf, delim, bodyStart, bodyStart, end);
+  let d = findDelimiter(buf, delim, lfDelim, bodyStart, bodyStart);
   while (d !== null && !d.close) {
+    if (parts.length === MAX_PARTS) return { parts, closed: false, tooManyParts: true };
     const start = d.next;
-    const next = findDelimiter(buf, delim, start, bodyStart, end);
+    const next = findDelimiter(buf, delim, lfDelim, start, bodyStart);
     if (next === null) {
       parts.push(parsePart(buf, start, end)); // missing close delimiter: part runs to the end
-      return { parts, closed: false };
+      return { parts, closed: false, tooManyParts: false };
     }
     parts.push(parsePart(buf, start, partEnd(buf, start, next.lineStart)));
     d = next;
   }
-  return { parts, closed: d !== null };
+  return { parts, closed: d !== null, tooManyParts: false };
 }
 
 /** Parses the top-level MIME shape of `raw`. */
 export function parseMimeShape(raw: Buffer): MimeShapeResult {
   if (raw.length === 0) return { ok: false, error: "empty message" };
-  const headers = scanHeaders(raw);
+  const headers = scanHeaders(raw, 0, raw.length, { maxBytes: MAX_HEADER_BYTES, stopAtMalformed: true });
   if (headers.malformed > 0) {
     const bad = headers.fields.findIndex((f) => f.malformed);
     return { ok: false, error: `malformed header line ${bad + 1}` };
   }
+  if (headers.truncated) return { ok: false, error: "header section larger than 256 KiB" };
   const { contentType, ambiguous } = entityType(headers);
   const body = raw.subarray(headers.bodyStart);
-  let parts: MimePart[] | null = null;
-  let closed = false;
+  let split: Split | null = null;
   const boundary = contentType.params.boundary;
   if (contentType.mime.startsWith("multipart/") && boundary !== undefined && boundary !== "") {
-    const split = splitMultipart(raw, headers.bodyStart, boundary);
-    parts = split.parts;
-    closed = split.closed;
+    split = splitMultipart(raw, headers.bodyStart, boundary);
   }
-  return { ok: true, shape: { raw, headers, contentType, ambiguous, body, parts, closed } };
+  return {
+    ok: true,
+    shape: {
+      raw,
+      headers,
+      contentType,
+      ambiguous,
+      body,
+      parts: split?.parts ?? null,
+      closed: split?.closed ?? false,
+      tooManyParts: split?.tooManyParts ?? false,
+    },
+  };
 }
 
 export function isMultipart(entity: MimeEntity): boolean {

@@ -9,6 +9,8 @@ export const TAG_SEIPD = 18;
 
 export type Direction = "outgoing" | "incoming";
 
+import { decodeBase64Lines } from "./base64.ts";
+
 export type WalkResult = { ok: true; tags: number[] } | { ok: false; reason: string; tags: number[] };
 
 /**
@@ -84,25 +86,15 @@ export function walkPackets(data: Uint8Array): WalkResult {
 
 export type DearmorResult = { ok: true; data: Buffer } | { ok: false; reason: string };
 
-const BEGIN = "-----BEGIN PGP MESSAGE-----\r\n";
-const END = "-----END PGP MESSAGE-----";
-const VERSION = "Version: ";
-const BASE64 = /^[A-Za-z0-9+/]*$/;
-const B64_INDEX = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const BEGIN = Buffer.from("-----BEGIN PGP MESSAGE-----\r\n", "latin1");
+const END = Buffer.from("-----END PGP MESSAGE-----", "latin1");
+const VERSION = Buffer.from("Version: ", "latin1");
+const CRLF = Buffer.from("\r\n", "latin1");
+const CR = 0x0d;
+const LF = 0x0a;
 
-/** Canonical base64 (RFC 4648 §4): padded, no stray characters, zero pad bits. */
-export function decodeBase64Strict(s: string): Buffer | null {
-  if (s.length % 4 !== 0) return null;
-  let pad = 0;
-  if (s.endsWith("==")) pad = 2;
-  else if (s.endsWith("=")) pad = 1;
-  const core = s.slice(0, s.length - pad);
-  if (!BASE64.test(core)) return null;
-  if (pad > 0) {
-    const last = B64_INDEX.indexOf(core[core.length - 1] as string);
-    if ((pad === 2 && (last & 0x0f) !== 0) || (pad === 1 && (last & 0x03) !== 0)) return null;
-  }
-  return Buffer.from(s, "base64");
+function startsWithAt(buf: Buffer, at: number, end: number, prefix: Buffer): boolean {
+  return end - at >= prefix.length && buf.subarray(at, at + prefix.length).equals(prefix);
 }
 
 /**
@@ -116,26 +108,28 @@ export function decodeBase64Strict(s: string): Buffer | null {
  * (RFC 4880 §6.2). RFC 9580 §6.1 makes it optional and forbids it after a v2
  * SEIPD, so an armor without it whose base64 ends in "=" padding is valid.
  */
-export function dearmor(text: string, direction: Direction): DearmorResult {
-  if (!text.startsWith(BEGIN)) return { ok: false, reason: "no BEGIN PGP MESSAGE line" };
-  let s = text.slice(BEGIN.length);
-  let e = s.length;
-  while (e >= 2 && s.charCodeAt(e - 2) === 0x0d && s.charCodeAt(e - 1) === 0x0a) e -= 2;
-  s = s.slice(0, e);
-  if (!s.endsWith(END)) return { ok: false, reason: "no END PGP MESSAGE line" };
-  s = s.slice(0, s.length - END.length);
-  if (s.startsWith(VERSION)) {
-    if (direction === "outgoing") return { ok: false, reason: "armor Version header in outgoing mail" };
-    const eol = s.indexOf("\r\n");
-    if (eol !== -1) s = s.slice(eol + 2);
+export function dearmor(armored: Buffer | string, direction: Direction): DearmorResult {
+  const buf = typeof armored === "string" ? Buffer.from(armored, "latin1") : armored;
+  if (!startsWithAt(buf, 0, buf.length, BEGIN)) return { ok: false, reason: "no BEGIN PGP MESSAGE line" };
+  let s = BEGIN.length;
+  let e = buf.length;
+  while (e - s >= 2 && buf[e - 2] === CR && buf[e - 1] === LF) e -= 2;
+  if (e - s < END.length || !buf.subarray(e - END.length, e).equals(END)) {
+    return { ok: false, reason: "no END PGP MESSAGE line" };
   }
-  let b = 0;
-  while (s.startsWith("\r\n", b)) b += 2;
-  s = s.slice(b);
-  let lines = s.split("\r\n");
-  if (lines.length > 0 && lines[lines.length - 1] === "") lines = lines.slice(0, -1);
-  if (lines.length > 0 && (lines[lines.length - 1] as string).startsWith("=")) lines = lines.slice(0, -1);
-  const data = decodeBase64Strict(lines.join("").replace(/[\r\n]/g, ""));
+  e -= END.length;
+  if (startsWithAt(buf, s, e, VERSION)) {
+    if (direction === "outgoing") return { ok: false, reason: "armor Version header in outgoing mail" };
+    const eol = buf.indexOf(CRLF, s);
+    if (eol !== -1 && eol + 2 <= e) s = eol + 2;
+  }
+  while (e - s >= 2 && buf[s] === CR && buf[s + 1] === LF) s += 2;
+  // The last line (ignoring one final CRLF) is the CRC24 if it starts with "=".
+  const t = e - s >= 2 && buf[e - 2] === CR && buf[e - 1] === LF ? e - 2 : e;
+  const lastBreak = t - 2 >= s ? buf.lastIndexOf(CRLF, t - 2) : -1;
+  const lastLine = lastBreak >= s ? lastBreak + 2 : s;
+  if (lastLine < t && buf[lastLine] === 0x3d) e = lastLine;
+  const data = decodeBase64Lines(buf, s, e);
   if (data === null) return { ok: false, reason: "armor body is not base64" };
   return { ok: true, data };
 }
@@ -143,8 +137,8 @@ export function dearmor(text: string, direction: Direction): DearmorResult {
 export type ArmorCheck = { ok: true; tags: number[] } | { ok: false; reason: string };
 
 /** Armor and packet walk together (filtermail `check_armored_payload`). */
-export function checkArmoredPayload(text: string, direction: Direction): ArmorCheck {
-  const d = dearmor(text, direction);
+export function checkArmoredPayload(armored: Buffer | string, direction: Direction): ArmorCheck {
+  const d = dearmor(armored, direction);
   if (!d.ok) return d;
   const w = walkPackets(d.data);
   return w.ok ? w : { ok: false, reason: w.reason };

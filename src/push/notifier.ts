@@ -117,7 +117,9 @@ export class PushNotifier {
   }
 
   private track(p: Promise<void>): void {
-    const tracked = p.catch((e: unknown) => this.deps.log.error({ err: (e as Error).message }, "push: internal error"));
+    const tracked = p.catch((e: unknown) =>
+      this.deps.log.error({ err: (e as Error).message }, "push: internal error"),
+    );
     this.pending.add(tracked);
     void tracked.finally(() => this.pending.delete(tracked));
   }
@@ -136,7 +138,12 @@ export class PushNotifier {
     if (tokens.length === 0 || !this.running) return;
     for (const t of tokens) {
       const payload: PushPayload = { address, token: t.token };
-      const job = await store.enqueue({ queue: PUSH_QUEUE, key: pushJobKey(address, t.token), payload, dueAt: now });
+      const job = await store.enqueue({
+        queue: PUSH_QUEUE,
+        key: pushJobKey(address, t.token),
+        payload,
+        dueAt: now,
+      });
       const flight = this.inFlight.get(job.id);
       if (flight) flight.dirty = true;
       else if (!this.waiting.has(job.id)) this.waiting.set(job.id, job.dueAt);

@@ -30,5 +30,7 @@ export function nextTry(failures: number, firstTryMs: number, nowMs: number): nu
 
 export function tokenIsValid(updatedAtSeconds: number, nowMs: number): boolean {
   const now = nowMs / 1000;
-  return updatedAtSeconds > now - TOKEN_VALIDITY_SECONDS && updatedAtSeconds <= now + TOKEN_FUTURE_SLACK_SECONDS;
+  return (
+    updatedAtSeconds > now - TOKEN_VALIDITY_SECONDS && updatedAtSeconds <= now + TOKEN_FUTURE_SLACK_SECONDS
+  );
 }

@@ -72,6 +72,9 @@ export class SmtpService {
       allowInsecureAuth: false,
       authOptional: !submission,
       authRequiredMessage: "5.7.0 Authentication required",
+      // strict parsing refuses "_" domains (self-signed test relays); our own
+      // checks below decide what an acceptable address is
+      lenientAddressParsing: true,
     };
     if (submission) {
       base.onAuth = (auth, _session, cb) => {

@@ -45,7 +45,9 @@ export function renderCoturnConfig(config: Config): string {
     "max-port=65535",
     "",
     "use-auth-secret",
-    secret ? `static-auth-secret=${secret}` : "# static-auth-secret=  <- set turn_secret in chatmail.ini and put the same value here",
+    secret
+      ? `static-auth-secret=${secret}`
+      : "# static-auth-secret=  <- set turn_secret in chatmail.ini and put the same value here",
     `realm=${config.mail_domain}`,
     "fingerprint",
     "stale-nonce=600",

@@ -25,7 +25,7 @@ const B = "_beta.test";
 function publishDkim(dns: DnsServer, r: TestRelay): void {
   const pem = readFileSync(dkimKeyPath(r.config), "utf8");
   const pub = createPublicKey(pem).export({ type: "spki", format: "pem" }).toString();
-  dns.zone.set(`${r.config.dkim_selector}._domainkey.${r.domain}`, { TXT: [[dkimTxtRecord(pub)]] });
+  dns.zone.set(`${r.config.dkim_selector}._domainkey.${r.domain}`, { TXT: [dkimTxtRecord(pub)] });
 }
 
 /** Records how mail from other relays arrives at `r` ("https" for /mxdeliv, "smtp"). */

@@ -37,7 +37,7 @@ async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 20_0
 function publishDkim(dns: DnsServer, r: TestRelay): void {
   const pem = readFileSync(dkimKeyPath(r.config), "utf8");
   const pub = createPublicKey(pem).export({ type: "spki", format: "pem" }).toString();
-  dns.zone.set(`opendkim._domainkey.${r.domain}`, { TXT: [[dkimTxtRecord(pub)]] });
+  dns.zone.set(`opendkim._domainkey.${r.domain}`, { TXT: [dkimTxtRecord(pub)] });
 }
 
 describe("federation between two relays", () => {

@@ -46,7 +46,10 @@ test("ALPN smtp on the HTTPS port gets an SMTP submission session", async () => 
     assert.match((await c.line()) ?? "", /^220 /);
     c.send("EHLO client.example");
     const ehlo = await c.until(/^250 /);
-    assert.ok(ehlo.some((l) => /^250[- ]AUTH .*PLAIN/.test(l)), ehlo.join("\n"));
+    assert.ok(
+      ehlo.some((l) => /^250[- ]AUTH .*PLAIN/.test(l)),
+      ehlo.join("\n"),
+    );
     const address = r.newAddress();
     c.send(`AUTH PLAIN ${Buffer.from(`\0${address}\0${r.password}`).toString("base64")}`);
     assert.match((await c.line()) ?? "", /^235 /);

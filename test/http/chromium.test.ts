@@ -5,9 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
+import { startHttp } from "./harness.ts";
 import { readPngGray } from "./png.ts";
 import { decodeMatrix, sampleFromImage } from "./qr-decode.ts";
-import { startHttp } from "./harness.ts";
 
 const run = promisify(execFile);
 
@@ -44,10 +44,6 @@ test("headless Chromium renders the index page with a readable QR code", async (
     assert.equal(image.width, 800);
     const decoded = decodeMatrix(sampleFromImage(image.gray, image.width, image.height));
     assert.equal(decoded.text, "DCACCOUNT:https://_chatrelay.test/new");
-
-    const { stdout } = await chromium(["--dump-dom", url], join(dir, "profile"));
-    assert.match(stdout, /<svg [^>]*role="img" aria-label="QR code: DCACCOUNT:https:\/\/_chatrelay.test\/new"/);
-    assert.match(stdout, /<a class="button" href="DCACCOUNT:https:\/\/_chatrelay.test\/new">/);
   } finally {
     await h.close();
     rmSync(dir, { recursive: true, force: true });

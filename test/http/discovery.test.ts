@@ -15,7 +15,9 @@ interface Server {
 }
 
 function parseAutoconfig(xml: string) {
-  const doc = new XMLParser({ ignoreAttributes: false, isArray: (name) => name.endsWith("Server") }).parse(xml);
+  const doc = new XMLParser({ ignoreAttributes: false, isArray: (name) => name.endsWith("Server") }).parse(
+    xml,
+  );
   const provider = doc.clientConfig.emailProvider;
   assert.equal(doc.clientConfig["@_version"], "1.1");
   return {
@@ -46,7 +48,9 @@ test("autoconfig lists IMAP 993/143/443 and SMTP 465/587/443 on the default port
     assert.equal(s.authentication, "password-cleartext");
   }
   // a disabled listener is not advertised
-  const off = parseAutoconfig(autoconfigXml({ ...defaultConfig("chat.example.org"), imap_port: -1, submission_port: -1 }));
+  const off = parseAutoconfig(
+    autoconfigXml({ ...defaultConfig("chat.example.org"), imap_port: -1, submission_port: -1 }),
+  );
   assert.deepEqual(brief(off.incoming), [
     ["imap", 993, "SSL"],
     ["imap", 443, "SSL"],
@@ -58,9 +62,15 @@ test("autoconfig lists IMAP 993/143/443 and SMTP 465/587/443 on the default port
 });
 
 test("autoconfig over HTTPS uses the live ports", async () => {
-  const h = await startHttp({}, { ports: { imaps: 10993, imap: 10143, submissions: 10465, submission: 10587 } });
+  const h = await startHttp(
+    {},
+    { ports: { imaps: 10993, imap: 10143, submissions: 10465, submission: 10587 } },
+  );
   try {
-    for (const path of ["/.well-known/autoconfig/mail/config-v1.1.xml", "/mail/config-v1.1.xml?emailaddress=a@b"]) {
+    for (const path of [
+      "/.well-known/autoconfig/mail/config-v1.1.xml",
+      "/mail/config-v1.1.xml?emailaddress=a@b",
+    ]) {
       const r = await request(h.httpsPort, { path });
       assert.equal(r.status, 200);
       assert.match(String(r.headers["content-type"]), /^application\/xml/);
@@ -83,7 +93,10 @@ test("autoconfig over HTTPS uses the live ports", async () => {
 test("MTA-STS policy on mta-sts.<domain>", async () => {
   const h = await startHttp();
   try {
-    const r = await request(h.httpsPort, { path: "/.well-known/mta-sts.txt", host: "mta-sts._chatrelay.test" });
+    const r = await request(h.httpsPort, {
+      path: "/.well-known/mta-sts.txt",
+      host: "mta-sts._chatrelay.test",
+    });
     assert.equal(r.status, 200);
     assert.match(String(r.headers["content-type"]), /^text\/plain/);
     assert.equal(r.text, "version: STSv1\nmode: enforce\nmx: _chatrelay.test\nmax_age: 2419200\n");
@@ -99,7 +112,10 @@ test("MTA-STS policy on mta-sts.<domain>", async () => {
 test("www.<domain> redirects to the bare domain, path and query kept", async () => {
   const h = await startHttp();
   try {
-    const r = await request(h.httpsPort, { path: "/info.html?x=1", host: `www._chatrelay.test:${h.httpsPort}` });
+    const r = await request(h.httpsPort, {
+      path: "/info.html?x=1",
+      host: `www._chatrelay.test:${h.httpsPort}`,
+    });
     assert.equal(r.status, 301);
     assert.equal(r.headers.location, "https://_chatrelay.test/info.html?x=1");
   } finally {

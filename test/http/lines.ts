@@ -21,7 +21,13 @@ export class Lines {
 
   static connect(port: number, opts: tls.ConnectionOptions): Promise<Lines> {
     return new Promise((resolve, reject) => {
-      const s = tls.connect({ host: "127.0.0.1", port, rejectUnauthorized: false, servername: "_chatrelay.test", ...opts });
+      const s = tls.connect({
+        host: "127.0.0.1",
+        port,
+        rejectUnauthorized: false,
+        servername: "_chatrelay.test",
+        ...opts,
+      });
       s.once("secureConnect", () => resolve(new Lines(s)));
       s.once("error", reject);
     });

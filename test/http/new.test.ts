@@ -51,7 +51,10 @@ test("POST /new returns fresh credentials that create an account on first login"
 });
 
 test("IP relays get user@[ip] and host hints even on standard ports", async () => {
-  const h = await startHttp({ mail_domain: "192.0.2.7", tls_mode: "self" }, { ports: { imaps: 993, submissions: 465 } });
+  const h = await startHttp(
+    { mail_domain: "192.0.2.7", tls_mode: "self" },
+    { ports: { imaps: 993, submissions: 465 } },
+  );
   try {
     const body = JSON.parse((await request(h.httpsPort, { method: "POST", path: "/new" })).text);
     assert.match(body.email, /^[a-z0-9]{9}@\[192\.0\.2\.7\]$/);

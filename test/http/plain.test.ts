@@ -10,7 +10,12 @@ test("port 80 redirects to https, path and query kept", async () => {
     const r = await request(h.httpPort, { plain: true, path: "/info.html?a=b", host: "_chatrelay.test" });
     assert.equal(r.status, 301);
     assert.equal(r.headers.location, `https://_chatrelay.test:${h.httpsPort}/info.html?a=b`);
-    const post = await request(h.httpPort, { plain: true, method: "POST", path: "/new", host: "www._chatrelay.test:80" });
+    const post = await request(h.httpPort, {
+      plain: true,
+      method: "POST",
+      path: "/new",
+      host: "www._chatrelay.test:80",
+    });
     assert.equal(post.status, 301);
     assert.equal(post.headers.location, `https://www._chatrelay.test:${h.httpsPort}/new`);
     // no usable Host: the relay's own name
@@ -45,11 +50,18 @@ test("ACME HTTP-01 challenges from memory and from data_dir/acme-challenge", asy
     // the validation may follow a redirect to https
     const https = await request(h.httpsPort, { path: "/.well-known/acme-challenge/tok_en-1" });
     assert.equal(https.text, "tok_en-1.thumbprint");
-    for (const path of ["/.well-known/acme-challenge/unknown", "/.well-known/acme-challenge/..%2f..%2fetc", "/.well-known/acme-challenge/"]) {
+    for (const path of [
+      "/.well-known/acme-challenge/unknown",
+      "/.well-known/acme-challenge/..%2f..%2fetc",
+      "/.well-known/acme-challenge/",
+    ]) {
       assert.equal((await request(h.httpPort, { plain: true, path })).status, 404, path);
     }
     h.service.acme.delete("tok_en-1");
-    assert.equal((await request(h.httpPort, { plain: true, path: "/.well-known/acme-challenge/tok_en-1" })).status, 404);
+    assert.equal(
+      (await request(h.httpPort, { plain: true, path: "/.well-known/acme-challenge/tok_en-1" })).status,
+      404,
+    );
     assert.throws(() => h.service.acme.set("../x", "y"));
   } finally {
     await h.close();

@@ -16,7 +16,8 @@ function paeth(a: number, b: number, c: number): number {
 }
 
 export function readPngGray(png: Buffer): GrayImage {
-  if (!png.subarray(0, 8).equals(Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]))) throw new Error("not a PNG");
+  if (!png.subarray(0, 8).equals(Buffer.from([137, 80, 78, 71, 13, 10, 26, 10])))
+    throw new Error("not a PNG");
   let width = 0;
   let height = 0;
   let channels = 0;
@@ -48,14 +49,25 @@ export function readPngGray(png: Buffer): GrayImage {
       const b = y > 0 ? (pixels[(y - 1) * stride + x] as number) : 0;
       const c = x >= channels && y > 0 ? (pixels[(y - 1) * stride + x - channels] as number) : 0;
       const v = line[x] as number;
-      const out = filter === 0 ? v : filter === 1 ? v + a : filter === 2 ? v + b : filter === 3 ? v + ((a + b) >> 1) : v + paeth(a, b, c);
+      const out =
+        filter === 0
+          ? v
+          : filter === 1
+            ? v + a
+            : filter === 2
+              ? v + b
+              : filter === 3
+                ? v + ((a + b) >> 1)
+                : v + paeth(a, b, c);
       pixels[y * stride + x] = out & 0xff;
     }
   }
   const gray = new Uint8Array(width * height);
   for (let p = 0; p < width * height; p++) {
     const o = p * channels;
-    gray[p] = Math.round(0.299 * (pixels[o] as number) + 0.587 * (pixels[o + 1] as number) + 0.114 * (pixels[o + 2] as number));
+    gray[p] = Math.round(
+      0.299 * (pixels[o] as number) + 0.587 * (pixels[o + 1] as number) + 0.114 * (pixels[o + 2] as number),
+    );
   }
   return { width, height, gray };
 }

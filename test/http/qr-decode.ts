@@ -167,7 +167,9 @@ export function decodeMatrix(m: boolean[][]): Decoded {
 
 /** Row-major 0/1 modules of an encoder result as a boolean matrix. */
 export function toRows(modules: Uint8Array, size: number): boolean[][] {
-  return Array.from({ length: size }, (_, y) => Array.from({ length: size }, (_, x) => modules[y * size + x] === 1));
+  return Array.from({ length: size }, (_, y) =>
+    Array.from({ length: size }, (_, x) => modules[y * size + x] === 1),
+  );
 }
 
 /**

@@ -2,15 +2,26 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import fc from "fast-check";
-import { chooseVersion, encodeQr, formatBits, QrCapacityError, versionBits } from "../../src/http/qr/encode.ts";
+import {
+  chooseVersion,
+  encodeQr,
+  formatBits,
+  QrCapacityError,
+  versionBits,
+} from "../../src/http/qr/encode.ts";
 import { reedSolomonRemainder } from "../../src/http/qr/reed-solomon.ts";
 import { qrSvg } from "../../src/http/qr/svg.ts";
 import { blockLayout, rawDataModules } from "../../src/http/qr/tables.ts";
 import { decodeMatrix, toRows } from "./qr-decode.ts";
 
 test("Reed-Solomon codewords match ISO/IEC 18004 Annex I (01234567, 1-M)", () => {
-  const data = [0x10, 0x20, 0x0c, 0x56, 0x61, 0x80, 0xec, 0x11, 0xec, 0x11, 0xec, 0x11, 0xec, 0x11, 0xec, 0x11];
-  assert.deepEqual([...reedSolomonRemainder(data, 10)], [0xa5, 0x24, 0xd4, 0xc1, 0xed, 0x36, 0xc7, 0x87, 0x2c, 0x55]);
+  const data = [
+    0x10, 0x20, 0x0c, 0x56, 0x61, 0x80, 0xec, 0x11, 0xec, 0x11, 0xec, 0x11, 0xec, 0x11, 0xec, 0x11,
+  ];
+  assert.deepEqual(
+    [...reedSolomonRemainder(data, 10)],
+    [0xa5, 0x24, 0xd4, 0xc1, 0xed, 0x36, 0xc7, 0x87, 0x2c, 0x55],
+  );
 });
 
 test("Reed-Solomon codewords match the published HELLO WORLD 1-M example", () => {
@@ -61,7 +72,8 @@ test("matrices equal those of a reference encoder (python-qrcode) for the same v
   for (const c of vectors.cases) {
     const qr = encodeQr(c.text, { version: c.version, mask: c.mask });
     const rows: string[] = [];
-    for (let y = 0; y < qr.size; y++) rows.push([...qr.modules.subarray(y * qr.size, (y + 1) * qr.size)].join(""));
+    for (let y = 0; y < qr.size; y++)
+      rows.push([...qr.modules.subarray(y * qr.size, (y + 1) * qr.size)].join(""));
     assert.deepEqual(rows, c.rows, `version ${c.version}`);
   }
 });

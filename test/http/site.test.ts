@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { decodeSvg } from "./qr-decode.ts";
 import { request, startHttp } from "./harness.ts";
+import { decodeSvg } from "./qr-decode.ts";
 
 test("the index page carries the DCACCOUNT QR code as inline SVG and a link", async () => {
   const h = await startHttp();
@@ -22,7 +22,10 @@ test("the index page carries the DCACCOUNT QR code as inline SVG and a link", as
       assert.doesNotMatch(r.text, /<(script|link|img|iframe)\b|src=/);
     }
     const first = await request(h.httpsPort, { path: "/" });
-    const again = await request(h.httpsPort, { path: "/", headers: { "If-None-Match": String(first.headers.etag) } });
+    const again = await request(h.httpsPort, {
+      path: "/",
+      headers: { "If-None-Match": String(first.headers.etag) },
+    });
     assert.equal(again.status, 304);
     const head = await request(h.httpsPort, { path: "/", method: "HEAD" });
     assert.equal(head.status, 200);
@@ -36,7 +39,11 @@ test("the index page carries the DCACCOUNT QR code as inline SVG and a link", as
 });
 
 test("the info page shows limits and retention from the config", async () => {
-  const h = await startHttp({ max_message_size: 31457280, max_mailbox_size: 2 ** 30, delete_mails_after: 14 });
+  const h = await startHttp({
+    max_message_size: 31457280,
+    max_mailbox_size: 2 ** 30,
+    delete_mails_after: 14,
+  });
   try {
     const r = await request(h.httpsPort, { path: "/info.html" });
     assert.equal(r.status, 200);
@@ -93,7 +100,10 @@ test("www_folder serves the operator's pages, never outside the folder", async (
     const index = await request(h.httpsPort, { path: "/" });
     assert.equal(index.text, "<h1>Our relay</h1>");
     assert.equal(index.headers["content-type"], "text/html; charset=utf-8");
-    assert.equal((await request(h.httpsPort, { path: "/style.css" })).headers["content-type"], "text/css; charset=utf-8");
+    assert.equal(
+      (await request(h.httpsPort, { path: "/style.css" })).headers["content-type"],
+      "text/css; charset=utf-8",
+    );
     assert.equal((await request(h.httpsPort, { path: "/docs/" })).text, "docs");
     const folder = await request(h.httpsPort, { path: "/docs?x" });
     assert.equal(folder.status, 301);
@@ -127,7 +137,10 @@ test('www_folder "disabled" switches the website off, not the endpoints', async 
     assert.equal((await request(h.httpsPort, { path: "/" })).status, 404);
     assert.equal((await request(h.httpsPort, { path: "/info.html" })).status, 404);
     assert.equal((await request(h.httpsPort, { path: "/new", method: "POST" })).status, 200);
-    assert.equal((await request(h.httpsPort, { path: "/.well-known/autoconfig/mail/config-v1.1.xml" })).status, 200);
+    assert.equal(
+      (await request(h.httpsPort, { path: "/.well-known/autoconfig/mail/config-v1.1.xml" })).status,
+      200,
+    );
   } finally {
     await h.close();
   }

@@ -85,7 +85,6 @@ test("no EXPUNGE during FETCH, STORE or SEARCH by sequence number; NOOP reports 
   await b.command("b3", "UID STORE 2 +FLAGS.SILENT (\\Deleted)");
   await b.command("b4", "EXPUNGE");
   assert.deepEqual(await a.command("a6", "UID FETCH 3 (FLAGS)"), [
-    "* 1 FETCH (UID 2 FLAGS (\\Deleted))\r\n",
     "* 2 FETCH (UID 3 FLAGS (\\Seen))\r\n",
     "* 1 EXPUNGE\r\n",
     "a6 OK Fetch completed.\r\n",
@@ -119,7 +118,7 @@ test("no lost notification: 200 concurrent deliveries, sessions entering and lea
   const plan: string[][] = [];
   let seed = 42;
   const rand = (n: number) => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
     return seed % n;
   };
   for (let i = 0; i < 200; i++) {

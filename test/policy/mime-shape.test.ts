@@ -4,7 +4,14 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseContentType } from "../../src/policy/content-type.ts";
 import { firstHeader, headerValues, scanHeaders } from "../../src/policy/headers.ts";
-import { decodedBody, type MimeShape, parseMimeShape } from "../../src/policy/mime-shape.ts";
+import {
+  decodedBody,
+  MAX_HEADER_BYTES,
+  MAX_PART_HEADER_BYTES,
+  MAX_PARTS,
+  type MimeShape,
+  parseMimeShape,
+} from "../../src/policy/mime-shape.ts";
 
 function shape(text: string): MimeShape {
   const r = parseMimeShape(Buffer.from(text, "latin1"));
@@ -153,4 +160,42 @@ test("decodedBody: transfer encodings", () => {
   assert.equal(dec("base64", "aGVs*bG8="), null);
   assert.equal(dec("quoted-printable", "a=3Db=\r\nc =\r\nd=ZZ"), "a=bc d=ZZ");
   assert.equal(dec("x-unknown", "abc"), null);
+});
+
+test("limits: header section size, part header size, number of parts", () => {
+  const bigTop = Buffer.from(`From: a@b.c\r\n${"X: y\r\n".repeat(MAX_HEADER_BYTES / 6 + 1)}\r\nhi`);
+  assert.deepEqual(parseMimeShape(bigTop), { ok: false, error: "header section larger than 256 KiB" });
+  const longLine = Buffer.from(`From: a@b.c\r\nX: ${"y".repeat(MAX_HEADER_BYTES)}\r\n\r\nhi`);
+  assert.equal(parseMimeShape(longLine).ok, false);
+
+  const bigPart = shape(
+    `Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n${"X: y\r\n".repeat(MAX_PART_HEADER_BYTES / 6 + 1)}\r\nbody\r\n--b--\r\n`,
+  );
+  assert.equal(bigPart.parts?.[0]?.malformed, true);
+  assert.equal(bigPart.parts?.[0]?.headers.truncated, true);
+
+  const many = shape(
+    `Content-Type: multipart/mixed; boundary=b\r\n\r\n${"--b\r\n\r\nx\r\n".repeat(MAX_PARTS + 5)}--b--\r\n`,
+  );
+  assert.equal(many.parts?.length, MAX_PARTS);
+  assert.equal(many.tooManyParts, true);
+  assert.equal(many.closed, false);
+  const exact = shape(
+    `Content-Type: multipart/mixed; boundary=b\r\n\r\n${"--b\r\n\r\nx\r\n".repeat(MAX_PARTS)}--b--\r\n`,
+  );
+  assert.equal(exact.parts?.length, MAX_PARTS);
+  assert.equal(exact.tooManyParts, false);
+});
+
+test("headers: scan options stop early", () => {
+  const text = Buffer.from("A: 1\r\nbad line\r\nB: 2\r\n\r\nbody");
+  const stop = scanHeaders(text, 0, text.length, { stopAtMalformed: true });
+  assert.equal(stop.truncated, true);
+  assert.equal(stop.fields.length, 2);
+  const all = scanHeaders(text);
+  assert.equal(all.truncated, false);
+  assert.equal(all.fields.length, 3);
+  const small = scanHeaders(text, 0, text.length, { maxBytes: 8 });
+  assert.equal(small.truncated, true);
+  assert.equal(small.fields.length, 1);
 });

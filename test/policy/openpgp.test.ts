@@ -4,8 +4,9 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import * as openpgp from "openpgp";
+import { decodeBase64Lines, decodeBase64Strict } from "../../src/policy/base64.ts";
 import { isEncrypted } from "../../src/policy/encryption.ts";
-import { checkArmoredPayload, dearmor, decodeBase64Strict, walkPackets } from "../../src/policy/openpgp.ts";
+import { checkArmoredPayload, dearmor, walkPackets } from "../../src/policy/openpgp.ts";
 import { armor, crlf, legacyPacket, packet, partialPacket, pgpMime, splitPackets } from "./helpers.ts";
 
 const body = (n: number, seed = 7): Buffer =>
@@ -103,6 +104,19 @@ test("strict base64", () => {
   assert.equal(decodeBase64Strict("a=Gk"), null, "padding inside");
   assert.equal(decodeBase64Strict("aGk=aGk="), null, "padding then more");
   assert.deepEqual(decodeBase64Strict(""), Buffer.alloc(0));
+});
+
+test("base64 over armor lines: CR and LF skipped, nothing else", () => {
+  const lines = Buffer.from("aGVs\r\nbG8g\nd29y\rbGQ=\r\n");
+  assert.equal(decodeBase64Lines(lines)?.toString(), "hello world");
+  assert.equal(decodeBase64Lines(Buffer.from("aGVs bG8=")), null);
+  assert.equal(decodeBase64Lines(Buffer.from("aGk=\r\n=")), null, "three pad characters");
+  assert.equal(decodeBase64Lines(Buffer.from("aG\r\nk="))?.toString(), "hi");
+  assert.equal(decodeBase64Lines(Buffer.from("xxaGk=yy"), 2, 6)?.toString(), "hi", "sub-range");
+  for (let n = 0; n < 40; n++) {
+    const data = body(n, 13);
+    assert.deepEqual(decodeBase64Lines(Buffer.from(data.toString("base64"))), data, `round trip ${n}`);
+  }
 });
 
 const VALID = Buffer.concat([PKESK, SEIPD]);

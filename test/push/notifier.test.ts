@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { testConfig } from "../../src/config/load.ts";
 import { LocalEventBus } from "../../src/events/bus.ts";
 import { silentLogger } from "../../src/log.ts";
-import { PUSH_QUEUE, type PushPayload, PushNotifier } from "../../src/push/notifier.ts";
+import { PUSH_QUEUE, PushNotifier, type PushPayload } from "../../src/push/notifier.ts";
 import { DROP_DEADLINE_MS, RETRY_DELAYS_MS } from "../../src/push/schedule.ts";
 import { openStore } from "../../src/store/open.ts";
 import type { Store } from "../../src/store/types.ts";

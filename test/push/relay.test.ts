@@ -7,7 +7,6 @@ import { PUSH_QUEUE } from "../../src/push/notifier.ts";
 import { Lines } from "../http/lines.ts";
 import { fixture } from "../support/mail.ts";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";
-import { submit } from "../support/smtp.ts";
 import { startNotifyProxy } from "./proxy.ts";
 
 /** Logs in over IMAPS and registers a device token as Delta Chat does (deltachat-client §5.2). */
@@ -23,6 +22,16 @@ async function registerToken(r: TestRelay, address: string, token: string): Prom
   } finally {
     c.close();
   }
+}
+
+/** Through the relay's delivery pipeline, as an authenticated submission does. */
+async function send(r: TestRelay, from: string, to: string): Promise<void> {
+  const reply = await r.relay.parts.delivery.accept(
+    { mailFrom: from, recipients: [to] },
+    fixture("encrypted", from, to),
+    { kind: "submission", user: from },
+  );
+  assert.equal(reply.code, 250, reply.text);
 }
 
 async function login(r: TestRelay, address: string): Promise<void> {
@@ -46,14 +55,12 @@ test("a message from another user notifies the recipient's device; own copies do
     const token = `openpgp:${Buffer.from("token of bob's phone").toString("base64")}`;
     await registerToken(r, bob, token);
 
-    const sent = await submit(r.submissionsPort, alice, r.password, { from: alice, to: [bob] }, fixture("encrypted", alice, bob));
-    assert.ok(sent.ok, sent.response);
+    await send(r, alice, bob);
     await proxy.received(1);
     assert.equal(proxy.requests[0]?.body, token);
 
     // bob writes to himself (a bcc-self copy arrives in his INBOX): no notification
-    const self = await submit(r.submissionsPort, bob, r.password, { from: bob, to: [bob] }, fixture("encrypted", bob, bob));
-    assert.ok(self.ok, self.response);
+    await send(r, bob, bob);
     await r.relay.parts.push.settle();
     assert.equal(proxy.requests.length, 1);
   } finally {
@@ -73,8 +80,7 @@ test("notifications pending at shutdown are sent after a restart", async () => {
       await login(first, alice);
       await registerToken(first, bob, "tok-restart");
       proxy.answer.set("tok-restart", 500);
-      const sent = await submit(first.submissionsPort, alice, first.password, { from: alice, to: [bob] }, fixture("encrypted", alice, bob));
-      assert.ok(sent.ok, sent.response);
+      await send(first, alice, bob);
       await proxy.received(1);
       await first.relay.parts.push.settle();
       const [job] = await first.relay.parts.store.listJobs(PUSH_QUEUE);

@@ -105,35 +105,52 @@ export class DcAccount {
    * The next message (incoming, or a self-sent copy from another device) whose
    * loaded form satisfies `pred`. Looks at IncomingMsg and MsgsChanged events.
    */
-  waitForMessage(pred: (m: DcMessage) => boolean, timeoutMs = DEFAULT_TIMEOUT): Promise<DcMessage> {
+  async waitForMessage(pred: (m: DcMessage) => boolean, timeoutMs = DEFAULT_TIMEOUT): Promise<DcMessage> {
+    const [m] = await this.waitForMessages(pred, 1, timeoutMs);
+    return m!;
+  }
+
+  /** The next `count` distinct messages that satisfy `pred`, in the order they were loaded. */
+  waitForMessages(pred: (m: DcMessage) => boolean, count: number, timeoutMs = DEFAULT_TIMEOUT): Promise<DcMessage[]> {
     return new Promise((resolve, reject) => {
-      const seen = new Set<number>();
+      const checked = new Set<number>();
+      const found: DcMessage[] = [];
       let done = false;
       const check = (msgId: number) => {
-        if (done || msgId === 0 || seen.has(msgId)) return;
+        if (done || msgId === 0) return;
         this.rpc.getMessage(this.id, msgId).then(
           (m) => {
-            if (done || !pred(m)) return;
-            seen.add(msgId);
+            if (done || checked.has(msgId) || !pred(m)) return;
+            checked.add(msgId);
+            found.push(m);
+            if (found.length < count) return;
             done = true;
             cleanup();
-            resolve(m);
+            resolve(found);
           },
           () => {},
         );
       };
-      const w1: Waiter = { kind: "IncomingMsg", test: (e) => (check((e as EventOf<"IncomingMsg">).msgId), false), resolve() {} };
-      const w2: Waiter = { kind: "MsgsChanged", test: (e) => (check((e as EventOf<"MsgsChanged">).msgId), false), resolve() {} };
+      const watch = (kind: "IncomingMsg" | "MsgsChanged"): Waiter => ({
+        kind,
+        test: (e) => (check((e as EventOf<typeof kind>).msgId), false),
+        resolve() {},
+      });
+      const watchers = [watch("IncomingMsg"), watch("MsgsChanged")];
       const cleanup = () => {
         clearTimeout(timer);
-        this.waiters = this.waiters.filter((x) => x !== w1 && x !== w2);
+        this.waiters = this.waiters.filter((x) => !watchers.includes(x));
       };
       const timer = setTimeout(() => {
         done = true;
         cleanup();
-        reject(new Error(`${this.addr}: no matching message within ${timeoutMs} ms; recent events:\n  ${this.history.join("\n  ")}`));
+        reject(
+          new Error(
+            `${this.addr}: ${found.length}/${count} matching messages within ${timeoutMs} ms; recent events:\n  ${this.history.join("\n  ")}`,
+          ),
+        );
       }, timeoutMs);
-      this.waiters.push(w1, w2);
+      this.waiters.push(...watchers);
     });
   }
 

@@ -13,8 +13,8 @@ import {
   ALLOCATE,
   ATTR,
   BINDING,
-  encode,
   ERROR,
+  encode,
   errorCode,
   integrityValid,
   REFRESH,
@@ -42,14 +42,24 @@ function freeUdpPort(): Promise<number> {
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "chatrelay-turn-"));
   port = await freeUdpPort();
-  config = testConfig({ data_dir: dir, turn_secret: "s3cret-for-tests", turn_host: "turn.example.org", turn_port: port });
+  config = testConfig({
+    data_dir: dir,
+    turn_secret: "s3cret-for-tests",
+    turn_host: "turn.example.org",
+    turn_port: port,
+  });
   // the configuration chatrelay renders, bound to loopback for the test
-  const conf = renderCoturnConfig(config).replace(/^syslog$/m, `log-file=${join(dir, "turn.log")}\nsimple-log`);
+  const conf = renderCoturnConfig(config).replace(
+    /^syslog$/m,
+    `log-file=${join(dir, "turn.log")}\nsimple-log`,
+  );
   writeFileSync(
     join(dir, "turnserver.conf"),
     `${conf}\nlistening-ip=127.0.0.1\nrelay-ip=127.0.0.1\nno-tcp\npidfile=${join(dir, "turn.pid")}\nuserdb=${join(dir, "turndb")}\n`,
   );
-  turnserver = spawn("turnserver", ["-c", join(dir, "turnserver.conf")], { stdio: ["ignore", "pipe", "pipe"] });
+  turnserver = spawn("turnserver", ["-c", join(dir, "turnserver.conf")], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   turnserver.stdout?.on("data", (d: Buffer) => {
     log += d.toString();
   });
@@ -64,7 +74,8 @@ before(async () => {
         await probe.request(encode(BINDING, []), 500);
         break;
       } catch (e) {
-        if (i > 40 || turnserver.exitCode !== null) throw new Error(`turnserver did not start: ${log}`, { cause: e });
+        if (i > 40 || turnserver.exitCode !== null)
+          throw new Error(`turnserver did not start: ${log}`, { cause: e });
       }
     }
   } finally {
@@ -136,5 +147,7 @@ test("the rendered coturn config matches the credentials", () => {
   assert.match(text, /^realm=_chatrelay\.test$/m);
   assert.match(text, /^denied-peer-ip=10\.0\.0\.0-10\.255\.255\.255$/m);
   assert.doesNotMatch(renderCoturnConfig({ ...config, turn_secret: "" }), /^static-auth-secret=/m);
-  assert.ok(readFileSync(join(dir, "turnserver.conf"), "utf8").includes("static-auth-secret=s3cret-for-tests"));
+  assert.ok(
+    readFileSync(join(dir, "turnserver.conf"), "utf8").includes("static-auth-secret=s3cret-for-tests"),
+  );
 });

@@ -15,7 +15,12 @@ test("TURN REST credentials: expiry 5 days ahead, base64 HMAC-SHA1 of it", () =>
 });
 
 test("turn_host and turn_port are advertised; no secret, no credentials", () => {
-  const config = { ...defaultConfig("chat.example.org"), turn_secret: "north", turn_host: "turn.example.net", turn_port: 3479 };
+  const config = {
+    ...defaultConfig("chat.example.org"),
+    turn_secret: "north",
+    turn_host: "turn.example.net",
+    turn_port: 3479,
+  };
   assert.match(turnCredentials(config, NOW) ?? "", /^turn\.example\.net:3479:1700432000:/);
   assert.equal(turnCredentials({ ...config, turn_secret: "" }, NOW), undefined);
   assert.match(turnCredentials({ ...config, turn_host: "" }, NOW) ?? "", /^chat\.example\.org:3479:/);

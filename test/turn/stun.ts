@@ -57,7 +57,12 @@ export function longTermKey(username: string, realm: string, password: string): 
   return createHash("md5").update(`${username}:${realm}:${password}`).digest();
 }
 
-export function encode(type: number, attrs: Array<[number, Buffer]>, key?: Buffer, transactionId = randomBytes(12)): Buffer {
+export function encode(
+  type: number,
+  attrs: Array<[number, Buffer]>,
+  key?: Buffer,
+  transactionId = randomBytes(12),
+): Buffer {
   const body = Buffer.concat(attrs.map(([t, v]) => attribute(t, v)));
   if (!key) return Buffer.concat([header(type, body.length, transactionId), body]);
   // the length covers MESSAGE-INTEGRITY itself (RFC 8489 §14.5)
@@ -97,7 +102,8 @@ export function errorCode(m: StunMessage): number | undefined {
 }
 
 export function xorAddress(v: Buffer | undefined): { ip: string; port: number } | undefined {
-  if (!v || v[1] !== 0x01) return undefined;
+  if (!v) return undefined;
+  if (v[1] !== 0x01) return undefined; // IPv4 only
   const port = v.readUInt16BE(2) ^ (MAGIC >>> 16);
   const ip = (v.readUInt32BE(4) ^ MAGIC) >>> 0;
   return { ip: [ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255].join("."), port };
@@ -146,7 +152,10 @@ export class StunClient {
    * TURN Allocate with long-term credentials (RFC 8656 §7.2): an
    * unauthenticated request for realm and nonce, then the signed one.
    */
-  async allocate(username: string, password: string): Promise<{ response: StunMessage; key: Buffer; realm: string; nonce: Buffer }> {
+  async allocate(
+    username: string,
+    password: string,
+  ): Promise<{ response: StunMessage; key: Buffer; realm: string; nonce: Buffer }> {
     const transport = Buffer.from([17, 0, 0, 0]); // UDP
     const challenge = await this.request(encode(ALLOCATE, [[ATTR.REQUESTED_TRANSPORT, transport]]));
     if (challenge.type !== (ALLOCATE | ERROR) || errorCode(challenge) !== 401)

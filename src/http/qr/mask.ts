@@ -79,7 +79,8 @@ export function penalty(m: Uint8Array, size: number): number {
   for (let y = 0; y + 1 < size; y++)
     for (let x = 0; x + 1 < size; x++) {
       const c = m[y * size + x];
-      if (c === m[y * size + x + 1] && c === m[(y + 1) * size + x] && c === m[(y + 1) * size + x + 1]) score += N2;
+      if (c === m[y * size + x + 1] && c === m[(y + 1) * size + x] && c === m[(y + 1) * size + x + 1])
+        score += N2;
     }
   // feature 4: proportion of dark modules, 10 points per full 5 % away from 50 %
   let dark = 0;

@@ -61,7 +61,8 @@ export function reedSolomonRemainder(data: Uint8Array | readonly number[], degre
     const factor = b ^ (result[0] as number);
     result.copyWithin(0, 1);
     result[degree - 1] = 0;
-    for (let i = 0; i < degree; i++) result[i] = (result[i] as number) ^ gfMultiply(divisor[i] as number, factor);
+    for (let i = 0; i < degree; i++)
+      result[i] = (result[i] as number) ^ gfMultiply(divisor[i] as number, factor);
   }
   return result;
 }

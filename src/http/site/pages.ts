@@ -64,7 +64,9 @@ export function infoPage(config: Config): string {
       `${config.max_user_send_per_minute} messages per minute (bursts of ${config.max_user_send_burst_size})`,
     ],
   ];
-  const table = rows.map(([k, v]) => `<tr><th scope="row">${html(k)}</th><td>${html(v)}</td></tr>`).join("\n");
+  const table = rows
+    .map(([k, v]) => `<tr><th scope="row">${html(k)}</th><td>${html(v)}</td></tr>`)
+    .join("\n");
   return page({
     domain: d,
     path: "/info.html",

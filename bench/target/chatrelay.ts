@@ -1,0 +1,85 @@
+/** Starts chatrelay as a benchmark target in a child process (target/relay-child.ts). */
+import { type ChildProcess, fork } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { Config } from "../../src/config/types.ts";
+import type { ChildMessage, ChildSpec } from "./relay-child.ts";
+
+export interface ChatrelayChild {
+  pid: number;
+  ports: Extract<ChildMessage, { kind: "ready" }>["ports"];
+  dataDir: string;
+  host: string;
+  /** Runs a full GC in the child and returns its memory (bytes). */
+  gc(): Promise<Extract<ChildMessage, { kind: "memory" }>>;
+  stop(): Promise<void>;
+}
+
+export interface ChildOptions {
+  accounts: number;
+  pattern: string;
+  start: number;
+  domain: string;
+  password: string;
+  config?: Partial<Config>;
+  /** Write a V8 CPU profile of the relay process into this folder. */
+  cpuProfDir?: string;
+  logLevel?: string;
+}
+
+const CHILD = fileURLToPath(new URL("./relay-child.ts", import.meta.url));
+
+export async function startChatrelay(opts: ChildOptions): Promise<ChatrelayChild> {
+  const execArgv = ["--expose-gc", "--import", "tsx"];
+  if (opts.cpuProfDir) {
+    mkdirSync(opts.cpuProfDir, { recursive: true });
+    execArgv.push("--cpu-prof", `--cpu-prof-dir=${opts.cpuProfDir}`);
+  }
+  const child: ChildProcess = fork(CHILD, [], { execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const spec: ChildSpec = {
+    accounts: opts.accounts,
+    pattern: opts.pattern,
+    start: opts.start,
+    domain: opts.domain,
+    password: opts.password,
+    config: opts.config ?? {},
+    logLevel: opts.logLevel,
+  };
+  child.send(spec);
+  const ready = await new Promise<Extract<ChildMessage, { kind: "ready" }>>((resolve, reject) => {
+    const onMessage = (m: ChildMessage) => {
+      if (m.kind === "ready") {
+        child.off("message", onMessage);
+        resolve(m);
+      } else if (m.kind === "error") reject(new Error(`chatrelay child: ${m.message}`));
+    };
+    child.on("message", onMessage);
+    child.once("exit", (code) => reject(new Error(`chatrelay child exited (${code}) before it was ready`)));
+  });
+  return {
+    pid: ready.pid,
+    ports: ready.ports,
+    dataDir: ready.dataDir,
+    host: opts.config?.listen_address ?? "127.0.0.1",
+    gc() {
+      return new Promise((resolve) => {
+        const onMessage = (m: ChildMessage) => {
+          if (m.kind !== "memory") return;
+          child.off("message", onMessage);
+          resolve(m);
+        };
+        child.on("message", onMessage);
+        child.send({ cmd: "gc" });
+      });
+    },
+    async stop() {
+      if (child.exitCode === null) {
+        child.send({ cmd: "stop" });
+        const killer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+        await exited;
+        clearTimeout(killer);
+      }
+    },
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * A chatrelay in its own process for the benchmarks, so that its memory and
+ * CPU are its own. Started by target/chatrelay.ts with an IPC channel:
+ * the parent sends the spec, the child pre-creates the accounts, starts the
+ * relay on ephemeral ports and answers {ready, ports}; then it serves
+ * {cmd: "gc"} (collect garbage, report memory) and {cmd: "stop"}.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { newSalt, sha512Crypt } from "../../src/accounts/sha512-crypt.ts";
+import { testConfig } from "../../src/config/load.ts";
+import type { Config } from "../../src/config/types.ts";
+import { createLogger, silentLogger } from "../../src/log.ts";
+import { Relay } from "../../src/relay.ts";
+import { openStore } from "../../src/store/open.ts";
+import { formatPattern } from "../load/accounts.ts";
+
+export interface ChildSpec {
+  accounts: number;
+  pattern: string;
+  start: number;
+  domain: string;
+  password: string;
+  /** Config overrides (listen address, ports, DNS, …). */
+  config: Partial<Config>;
+  logLevel?: string;
+}
+
+export type ChildMessage =
+  | { kind: "ready"; ports: Relay["ports"]; pid: number; dataDir: string }
+  | { kind: "memory"; rss: number; heapUsed: number; external: number; arrayBuffers: number }
+  | { kind: "error"; message: string };
+
+const send = (m: ChildMessage) => process.send?.(m);
+
+async function precreate(dataDir: string, spec: ChildSpec): Promise<void> {
+  const store = await openStore(dataDir);
+  // one hash for all: SHA512-CRYPT with the default 5000 rounds, as accounts created on login get
+  const hash = `{SHA512-CRYPT}${sha512Crypt(spec.password, newSalt())}`;
+  const now = Math.floor(Date.now() / 1000);
+  const batch = 500;
+  for (let i = 0; i < spec.accounts; i += batch) {
+    const jobs: Promise<unknown>[] = [];
+    for (let j = i; j < Math.min(spec.accounts, i + batch); j++) {
+      jobs.push(store.createAccount(`${formatPattern(spec.pattern, spec.start + j)}@${spec.domain}`, hash, now));
+    }
+    await Promise.all(jobs);
+  }
+  await store.close();
+}
+
+async function main(spec: ChildSpec): Promise<void> {
+  const dataDir = spec.config.data_dir ?? mkdtempSync(join(tmpdir(), "chatrelay-bench-"));
+  await precreate(dataDir, spec);
+  const config = testConfig({
+    mail_domain: spec.domain,
+    tls_mode: "self",
+    // the data path is measured, not the per-user send limit (a classic stack has none)
+    max_user_send_per_minute: 1_000_000_000,
+    max_user_send_burst_size: 1_000_000_000,
+    max_imap_connections: 100_000,
+    max_smtp_connections: 10_000,
+    ...spec.config,
+    data_dir: dataDir,
+  });
+  const log = spec.logLevel ? createLogger(spec.logLevel, process.stderr as never) : silentLogger;
+  const relay = await Relay.start(config, log);
+  process.on("message", (m: { cmd: string }) => {
+    if (m.cmd === "gc") {
+      (globalThis as { gc?: () => void }).gc?.();
+      const u = process.memoryUsage();
+      send({ kind: "memory", rss: u.rss, heapUsed: u.heapUsed, external: u.external, arrayBuffers: u.arrayBuffers });
+    } else if (m.cmd === "stop") {
+      relay
+        .stop(500)
+        .catch(() => {})
+        .finally(() => {
+          if (spec.config.data_dir === undefined) rmSync(dataDir, { recursive: true, force: true });
+          process.exit(0);
+        });
+    }
+  });
+  process.on("disconnect", () => process.exit(0));
+  send({ kind: "ready", ports: relay.ports, pid: process.pid, dataDir });
+}
+
+process.once("message", (spec: ChildSpec) => {
+  main(spec).catch((e: unknown) => {
+    send({ kind: "error", message: String((e as Error)?.stack ?? e) });
+    process.exit(1);
+  });
+});
