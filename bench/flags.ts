@@ -34,7 +34,10 @@ export const OPTIONS = {
   password: s("benchpass", "password of every pattern account"),
   "accounts-file": s("", 'file with one "address password" per line (instead of the pattern)'),
   "server-pids": s("", "external target: comma list of server PIDs whose memory is summed"),
-  "server-procs": s("", "external target: comma list of process names (/proc/PID/comm) whose memory is summed"),
+  "server-procs": s(
+    "",
+    "external target: comma list of process names (/proc/PID/comm) whose memory is summed",
+  ),
   "cpu-prof": b(false, "run the chatrelay child with --cpu-prof (profile in bench/results/)"),
   accounts: n(12_500, "accounts pre-created in the chatrelay child"),
   // --- (a) latency ---
@@ -144,7 +147,8 @@ export function parseFlags(
   }
   const flags = out as Flags;
   for (const m of [flags.tls, flags["imap-tls"], flags["smtp-tls"]]) {
-    if (m && !["implicit", "starttls", "none"].includes(m)) throw new FlagError(`TLS mode must be implicit|starttls|none, not ${m}`);
+    if (m && !["implicit", "starttls", "none"].includes(m))
+      throw new FlagError(`TLS mode must be implicit|starttls|none, not ${m}`);
   }
   return { scenarios, flags, given, help };
 }

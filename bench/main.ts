@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { type Flags, FlagError, parseFlags, usage } from "./flags.ts";
+import { FlagError, type Flags, parseFlags, usage } from "./flags.ts";
 import { machineBusySeconds } from "./load/procmem.ts";
 import { round1 } from "./load/stats.ts";
 import { formatTable, type Results, writeJson } from "./report.ts";
@@ -20,7 +20,17 @@ import { memory } from "./scenarios/memory.ts";
 import { throughput } from "./scenarios/throughput.ts";
 import { openTarget, RESULTS_DIR, type Target } from "./target/target.ts";
 
-export const SCENARIOS = ["latency", "throughput", "memory", "login", "deltachat", "federation", "store", "imap", "http"];
+export const SCENARIOS = [
+  "latency",
+  "throughput",
+  "memory",
+  "login",
+  "deltachat",
+  "federation",
+  "store",
+  "imap",
+  "http",
+];
 const ON_TARGET = new Set(["latency", "throughput", "memory", "login", "deltachat"]);
 /** Sub-benchmarks in their own files: name → [file, exported function]. */
 const SUB: Record<string, [string, string]> = {
@@ -38,7 +48,12 @@ async function runSub(name: string, flags: Flags): Promise<unknown> {
   return mod[fn]!({ seconds: flags.seconds, writers: flags.writers.split(",").map(Number) });
 }
 
-export async function runScenario(name: string, flags: Flags, given: Set<string>, target?: Target): Promise<unknown> {
+export async function runScenario(
+  name: string,
+  flags: Flags,
+  given: Set<string>,
+  target?: Target,
+): Promise<unknown> {
   const receivers = (def: number) => (given.has("receivers") ? flags.receivers : def);
   switch (name) {
     case "latency":
@@ -148,7 +163,10 @@ async function main(): Promise<number> {
         scenarios[name] = { error: String((e as Error)?.stack ?? e) };
         console.error(`   ${name} failed: ${(e as Error)?.message ?? e}`);
       }
-      const cpu = { wallS: round1((performance.now() - wall0) / 1000), machineBusyCpuS: round1(machineBusySeconds() - busy0) };
+      const cpu = {
+        wallS: round1((performance.now() - wall0) / 1000),
+        machineBusyCpuS: round1(machineBusySeconds() - busy0),
+      };
       const r = scenarios[name];
       if (r && typeof r === "object") (r as Record<string, unknown>).cpu = cpu;
       console.log(`   done in ${cpu.wallS} s (machine busy ${cpu.machineBusyCpuS} CPU-s)`);

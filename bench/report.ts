@@ -13,7 +13,12 @@ interface Row {
 }
 
 const get = (o: unknown, path: string): unknown =>
-  path.split(".").reduce<unknown>((x, k) => (x && typeof x === "object" ? (x as Record<string, unknown>)[k] : undefined), o);
+  path
+    .split(".")
+    .reduce<unknown>(
+      (x, k) => (x && typeof x === "object" ? (x as Record<string, unknown>)[k] : undefined),
+      o,
+    );
 
 function verdict(ok: boolean | undefined): string {
   return ok === undefined ? "" : ok ? "met" : "MISSED";
@@ -23,7 +28,12 @@ function rows(results: Results): Row[] {
   const out: Row[] = [];
   const sc = results.scenarios as Record<string, unknown>;
   const push = (scenario: string, metric: string, value: unknown, goal?: string) =>
-    out.push({ scenario, metric, value: value === undefined || value === null ? "n/a" : String(value), goal });
+    out.push({
+      scenario,
+      metric,
+      value: value === undefined || value === null ? "n/a" : String(value),
+      goal,
+    });
   for (const [name, r] of Object.entries(sc)) {
     if (r && typeof r === "object" && "error" in r) {
       push(name, "error", (r as { error: string }).error.split("\n")[0]);
@@ -40,9 +50,18 @@ function rows(results: Results): Row[] {
         break;
       }
       case "throughput":
-        push(name, `msgs/s delivered (${get(r, "params.senders")} senders, ${get(r, "params.size")} B)`, get(r, "msgsPerSec"));
+        push(
+          name,
+          `msgs/s delivered (${get(r, "params.senders")} senders, ${get(r, "params.size")} B)`,
+          get(r, "msgsPerSec"),
+        );
         push(name, "accepted / failed", `${get(r, "accepted")} / ${get(r, "failures")}`);
-        push(name, "lost / late notifications", `${get(r, "lost")} / ${get(r, "late")}`, verdict(get(r, "lost") === 0));
+        push(
+          name,
+          "lost / late notifications",
+          `${get(r, "lost")} / ${get(r, "late")}`,
+          verdict(get(r, "lost") === 0),
+        );
         push(name, "250 → EXISTS under load", formatSummary(get(r, "existsAfter250Ms") as Summary));
         break;
       case "memory": {
@@ -61,13 +80,25 @@ function rows(results: Results): Row[] {
         const p = get(r, "pingPongMs") as Summary;
         push(name, "ping-pong A→B→A", formatSummary(p));
         push(name, "median < 300 ms", p.p50, verdict(p.p50 !== undefined ? p.p50 < 300 : undefined));
-        push(name, `send ${get(r, "params.burst")}, receive ${get(r, "params.burst")}`, formatSummary(get(r, "sendReceiveBurstMs") as Summary));
-        push(name, "configure (2 accounts) / Secure-Join (s)", `${get(r, "configureS")} / ${get(r, "secureJoinS")}`);
+        push(
+          name,
+          `send ${get(r, "params.burst")}, receive ${get(r, "params.burst")}`,
+          formatSummary(get(r, "sendReceiveBurstMs") as Summary),
+        );
+        push(
+          name,
+          "configure (2 accounts) / Secure-Join (s)",
+          `${get(r, "configureS")} / ${get(r, "secureJoinS")}`,
+        );
         break;
       }
       case "federation":
         for (const ch of ["https", "smtp"]) {
-          push(name, `A → B over ${ch}: submit → EXISTS`, formatSummary(get(r, `${ch}.submitToExistsMs`) as Summary));
+          push(
+            name,
+            `A → B over ${ch}: submit → EXISTS`,
+            formatSummary(get(r, `${ch}.submitToExistsMs`) as Summary),
+          );
           push(name, `  lost (${ch})`, get(r, `${ch}.lost`));
         }
         break;
@@ -87,8 +118,12 @@ function rows(results: Results): Row[] {
 export function formatTable(results: Results): string {
   const rs = rows(results);
   const w = [10, 44, 60];
-  const line = (a: string, b: string, c: string, d = "") => `${a.padEnd(w[0]!)} ${b.padEnd(w[1]!)} ${c.padEnd(w[2]!)} ${d}`.trimEnd();
-  return [line("scenario", "metric", "value", "target"), line("-".repeat(8), "-".repeat(6), "-".repeat(5), "-".repeat(6))]
+  const line = (a: string, b: string, c: string, d = "") =>
+    `${a.padEnd(w[0]!)} ${b.padEnd(w[1]!)} ${c.padEnd(w[2]!)} ${d}`.trimEnd();
+  return [
+    line("scenario", "metric", "value", "target"),
+    line("-".repeat(8), "-".repeat(6), "-".repeat(5), "-".repeat(6)),
+  ]
     .concat(rs.map((r) => line(r.scenario, r.metric, r.value, r.goal)))
     .join("\n");
 }

@@ -7,16 +7,16 @@ import type { AddressInfo, Server } from "node:net";
 import { AccountService } from "./accounts/accounts.ts";
 import type { Config } from "./config/types.ts";
 import { createSigner, createVerifier } from "./delivery/dkim.ts";
-import { Delivery } from "./delivery/pipeline.ts";
 import { LocalDelivery } from "./delivery/local.ts";
 import { OutboundQueue } from "./delivery/outbound/queue.ts";
+import { Delivery } from "./delivery/pipeline.ts";
 import { createResolver } from "./dns/resolver.ts";
 import { LocalEventBus } from "./events/bus.ts";
 import { ExpiryTimer } from "./expire/expire.ts";
 import { HttpService } from "./http/server.ts";
 import { ImapServer } from "./imap/server.ts";
-import { PushNotifier } from "./push/notifier.ts";
 import type { Logger } from "./log.ts";
+import { PushNotifier } from "./push/notifier.ts";
 import { SmtpService } from "./smtp/server.ts";
 import { openStore } from "./store/open.ts";
 import type { Store } from "./store/types.ts";
@@ -97,18 +97,37 @@ export class Relay {
     const http = new HttpService({ config, accounts, delivery, log, tls, imap, smtp, ports });
     const push = new PushNotifier({ config, store, bus, log });
     const expiry = new ExpiryTimer({ config, store, bus, log });
-    const relay = new Relay({ config, log, store, bus, accounts, delivery, outbound, imap, smtp, http, push, expiry });
+    const relay = new Relay({
+      config,
+      log,
+      store,
+      bus,
+      accounts,
+      delivery,
+      outbound,
+      imap,
+      smtp,
+      http,
+      push,
+      expiry,
+    });
     const host = config.listen_address;
     try {
-      await relay.listen("smtp", config.smtp_port, () => smtp.listen("mx", "starttls", config.smtp_port, host));
+      await relay.listen("smtp", config.smtp_port, () =>
+        smtp.listen("mx", "starttls", config.smtp_port, host),
+      );
       await relay.listen("submissions", config.submissions_port, () =>
         smtp.listen("submission", "implicit", config.submissions_port, host),
       );
       await relay.listen("submission", config.submission_port, () =>
         smtp.listen("submission", "starttls", config.submission_port, host),
       );
-      await relay.listen("imaps", config.imaps_port, () => imap.listen(config.imaps_port, config.listen_address, "implicit"));
-      await relay.listen("imap", config.imap_port, () => imap.listen(config.imap_port, config.listen_address, "starttls"));
+      await relay.listen("imaps", config.imaps_port, () =>
+        imap.listen(config.imaps_port, config.listen_address, "implicit"),
+      );
+      await relay.listen("imap", config.imap_port, () =>
+        imap.listen(config.imap_port, config.listen_address, "starttls"),
+      );
       await relay.listen("https", config.https_port, () => http.listenHttps(config.https_port, host));
       await relay.listen("http", config.http_port, () => http.listenHttp(config.http_port, host));
       await push.start();

@@ -145,7 +145,11 @@ export class ImapConn {
   }
 
   private tlsOptions(extra: tls.ConnectionOptions): tls.ConnectionOptions {
-    return { rejectUnauthorized: this.ep.verify ?? false, servername: this.ep.servername || undefined, ...extra };
+    return {
+      rejectUnauthorized: this.ep.verify ?? false,
+      servername: this.ep.servername || undefined,
+      ...extra,
+    };
   }
 
   /** Resolves after the greeting (and after the STARTTLS upgrade in "starttls" mode). */

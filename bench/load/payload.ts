@@ -8,7 +8,9 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-const FIXTURE = fileURLToPath(new URL("../../test/fixtures/chatmail-mail-data/encrypted.eml", import.meta.url));
+const FIXTURE = fileURLToPath(
+  new URL("../../test/fixtures/chatmail-mail-data/encrypted.eml", import.meta.url),
+);
 
 export class MessageFactory {
   private readonly template: string;
@@ -23,7 +25,9 @@ export class MessageFactory {
     const pad = Math.max(0, size - Buffer.byteLength(probe));
     // extra header lines do not change the PGP/MIME structure
     const line = `X-Bench-Padding: ${"x".repeat(62)}\r\n`;
-    const filler = line.repeat(Math.floor(pad / line.length)) + (pad % line.length >= 20 ? `X-P: ${"x".repeat((pad % line.length) - 7)}\r\n` : "");
+    const filler =
+      line.repeat(Math.floor(pad / line.length)) +
+      (pad % line.length >= 20 ? `X-P: ${"x".repeat((pad % line.length) - 7)}\r\n` : "");
     this.template = `Message-ID: <{msgid}>\r\n${filler}${base}`;
   }
 

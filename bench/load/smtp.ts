@@ -62,16 +62,19 @@ export class Sender {
           done = true;
           return reject(err);
         }
-        conn.login({ user: this.account.user, pass: this.account.pass, method: "PLAIN" }, (err2?: Error | null) => {
-          if (done) return;
-          done = true;
-          if (err2) {
-            conn.close();
-            return reject(err2);
-          }
-          this.conn = conn;
-          resolve();
-        });
+        conn.login(
+          { user: this.account.user, pass: this.account.pass, method: "PLAIN" },
+          (err2?: Error | null) => {
+            if (done) return;
+            done = true;
+            if (err2) {
+              conn.close();
+              return reject(err2);
+            }
+            this.conn = conn;
+            resolve();
+          },
+        );
       });
     });
   }

@@ -39,7 +39,11 @@ export function formatSummary(s: Summary | undefined, unit = "ms"): string {
 }
 
 /** Runs `fn(i)` for i in [0, count) with at most `concurrency` at once. */
-export async function runPool(count: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
+export async function runPool(
+  count: number,
+  concurrency: number,
+  fn: (i: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < count) {

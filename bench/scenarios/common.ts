@@ -24,7 +24,12 @@ export async function openReceiver(target: Target, i: number, expunge: boolean):
   return r;
 }
 
-export async function openReceivers(target: Target, first: number, n: number, concurrency = 50): Promise<Receiver[]> {
+export async function openReceivers(
+  target: Target,
+  first: number,
+  n: number,
+  concurrency = 50,
+): Promise<Receiver[]> {
   const out: Receiver[] = new Array(n);
   const errors: Record<string, number> = {};
   await runPool(n, concurrency, async (i) => {

@@ -19,7 +19,8 @@ export interface DeltaChatOptions {
 }
 
 export async function deltachat(target: Target, o: DeltaChatOptions) {
-  if (target.imap.tls === "none" || target.smtp.tls === "none") throw new Error("the Delta Chat scenario needs TLS");
+  if (target.imap.tls === "none" || target.smtp.tls === "none")
+    throw new Error("the Delta Chat scenario needs TLS");
   const security = (t: string) => (t === "implicit" ? "ssl" : "starttls") as "ssl" | "starttls";
   const server: DcServer = {
     host: target.imap.host,

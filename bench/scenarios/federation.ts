@@ -67,7 +67,11 @@ async function run(channel: "https" | "smtp", o: FederationOptions) {
       imap: { host: B.ip, port: b.ports.imaps!, tls: "implicit" },
       smtp: { host: A.ip, port: a.ports.submissions!, tls: "implicit" },
       // receivers (0..N-1) live on B, senders (N..) on A
-      accounts: { describe: "f%08d on both", count: Number.POSITIVE_INFINITY, get: (i) => (i < o.receivers ? onB.get(i) : onA.get(i)) },
+      accounts: {
+        describe: "f%08d on both",
+        count: Number.POSITIVE_INFINITY,
+        get: (i) => (i < o.receivers ? onB.get(i) : onA.get(i)),
+      },
       memory: () => serverMemory([a.pid, b.pid], []),
       gc: async () => undefined,
       describe: `A ${A.domain} → B ${B.domain} over ${channel}`,

@@ -51,7 +51,9 @@ export async function memory(target: Target, o: MemoryOptions) {
     }
     if (performance.now() - lastReport > 10_000) {
       lastReport = performance.now();
-      process.stdout.write(`  memory: ${conns.length}/${o.sessions} sessions (${((lastReport - t0) / 1000).toFixed(0)} s)\n`);
+      process.stdout.write(
+        `  memory: ${conns.length}/${o.sessions} sessions (${((lastReport - t0) / 1000).toFixed(0)} s)\n`,
+      );
     }
   });
   const setupS = (performance.now() - t0) / 1000;
@@ -59,7 +61,8 @@ export async function memory(target: Target, o: MemoryOptions) {
   const after = await sample(target);
   const selfAfter = processMemory(process.pid);
   const ok = conns.length;
-  const per = (a?: number, b?: number) => (a !== undefined && b !== undefined && ok ? round1((a - b) / ok) : null);
+  const per = (a?: number, b?: number) =>
+    a !== undefined && b !== undefined && ok ? round1((a - b) / ok) : null;
   const result = {
     params: o,
     established: ok,
@@ -75,7 +78,9 @@ export async function memory(target: Target, o: MemoryOptions) {
       rssKiBPerSession: per(after.mem?.rssKb, before.mem?.rssKb),
       pssKiBPerSession: per(after.mem?.pssKb, before.mem?.pssKb),
       heapKiBPerSession:
-        after.heapUsed !== undefined && before.heapUsed !== undefined ? per(after.heapUsed / 1024, before.heapUsed / 1024) : null,
+        after.heapUsed !== undefined && before.heapUsed !== undefined
+          ? per(after.heapUsed / 1024, before.heapUsed / 1024)
+          : null,
     },
     loadGeneratorKiBPerSession: per(selfAfter?.rssKb, selfBefore?.rssKb),
   };

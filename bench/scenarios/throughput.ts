@@ -38,7 +38,8 @@ export async function throughput(target: Target, o: ThroughputOptions) {
   // message; an EXISTS that overtook its 250 counts as 0 ms
   const match = (i: number, t: number) => {
     const st = state[i]!;
-    while (st.matched < st.seen && st.matched < st.accepted.length) lat.push(Math.max(0, t - st.accepted[st.matched++]!));
+    while (st.matched < st.seen && st.matched < st.accepted.length)
+      lat.push(Math.max(0, t - st.accepted[st.matched++]!));
   };
   receivers.forEach((r, i) => {
     r.conn.onExists = (n, t) => {

@@ -43,7 +43,9 @@ async function precreate(dataDir: string, spec: ChildSpec): Promise<void> {
   for (let i = 0; i < spec.accounts; i += batch) {
     const jobs: Promise<unknown>[] = [];
     for (let j = i; j < Math.min(spec.accounts, i + batch); j++) {
-      jobs.push(store.createAccount(`${formatPattern(spec.pattern, spec.start + j)}@${spec.domain}`, hash, now));
+      jobs.push(
+        store.createAccount(`${formatPattern(spec.pattern, spec.start + j)}@${spec.domain}`, hash, now),
+      );
     }
     await Promise.all(jobs);
   }
@@ -70,7 +72,13 @@ async function main(spec: ChildSpec): Promise<void> {
     if (m.cmd === "gc") {
       (globalThis as { gc?: () => void }).gc?.();
       const u = process.memoryUsage();
-      send({ kind: "memory", rss: u.rss, heapUsed: u.heapUsed, external: u.external, arrayBuffers: u.arrayBuffers });
+      send({
+        kind: "memory",
+        rss: u.rss,
+        heapUsed: u.heapUsed,
+        external: u.external,
+        arrayBuffers: u.arrayBuffers,
+      });
     } else if (m.cmd === "stop") {
       relay
         .stop(500)

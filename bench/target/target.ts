@@ -39,7 +39,13 @@ export async function openTarget(flags: Flags): Promise<Target> {
     const pids = flags["server-pids"].split(",").filter(Boolean).map(Number);
     const names = flags["server-procs"].split(",").filter(Boolean);
     const imap = { host: flags["imap-host"], port: flags["imap-port"], tls: imapTls, servername, verify };
-    const smtp = { host: flags["smtp-host"] || flags["imap-host"], port: flags["smtp-port"], tls: smtpTls, servername, verify };
+    const smtp = {
+      host: flags["smtp-host"] || flags["imap-host"],
+      port: flags["smtp-port"],
+      tls: smtpTls,
+      servername,
+      verify,
+    };
     return {
       name: flags.target || "external",
       imap,

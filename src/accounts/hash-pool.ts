@@ -35,7 +35,10 @@ const { parentPort, workerData } = require("node:worker_threads");
 
 export class HashPool {
   private readonly workers: Worker[] = [];
-  private readonly pending = new Map<number, { resolve: (v: string | boolean) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (v: string | boolean) => void; reject: (e: Error) => void }
+  >();
   private nextId = 1;
   private turn = 0;
 

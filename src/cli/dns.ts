@@ -1,6 +1,7 @@
 /** `chatrelay dns`: the record set of reference §5.4 for the configured domain. */
-import { readFile } from "node:fs/promises";
+
 import { createPublicKey } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { isIpDomain } from "../config/domain.ts";
 import { loadConfig } from "../config/load.ts";
 import type { Config } from "../config/types.ts";
@@ -23,7 +24,9 @@ export async function dnsRecords(config: Config): Promise<string[]> {
     const pub = createPublicKey(pem).export({ type: "spki", format: "pem" }).toString();
     const txt = dkimTxtRecord(pub);
     const chunks = txt.match(/.{1,255}/g) ?? [];
-    records.push(`${config.dkim_selector}._domainkey.${d}. 3600 IN TXT ${chunks.map((c) => `"${c}"`).join(" ")}`);
+    records.push(
+      `${config.dkim_selector}._domainkey.${d}. 3600 IN TXT ${chunks.map((c) => `"${c}"`).join(" ")}`,
+    );
   } catch {
     records.push(`(no DKIM key yet at ${dkimKeyPath(config)}: run chatrelay init or start the relay once)`);
   }

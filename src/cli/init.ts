@@ -5,11 +5,12 @@ import { resolve } from "node:path";
 import { isIpDomain } from "../config/domain.ts";
 import { loadConfig } from "../config/load.ts";
 import { renderIni } from "../config/template.ts";
-import { dnsRecords } from "./dns.ts";
-import { dkimKeyPath } from "../dkim/path.ts";
 import { loadOrCreateDkimKey } from "../dkim/keys.ts";
+import { dkimKeyPath } from "../dkim/path.ts";
+import { dnsRecords } from "./dns.ts";
 
-const DOMAIN = /^(?=.{1,253}$)(_?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+const DOMAIN =
+  /^(?=.{1,253}$)(_?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
 export async function runInit(domain: string | undefined, configPath: string): Promise<number> {
   if (!domain || !(DOMAIN.test(domain) || isIpDomain(domain))) {

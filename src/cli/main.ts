@@ -61,7 +61,8 @@ main(process.argv.slice(2)).then(
   },
   (e: unknown) => {
     const err = e as Error;
-    const known = err instanceof ConfigError || err.name === "StartupError" || err.constructor.name === "StartupError";
+    const known =
+      err instanceof ConfigError || err.name === "StartupError" || err.constructor.name === "StartupError";
     process.stderr.write(`chatrelay: ${known ? err.message : (err.stack ?? String(err))}\n`);
     process.exitCode = 1;
   },

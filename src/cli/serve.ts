@@ -16,7 +16,10 @@ export async function runServe(configPath: string | undefined): Promise<number> 
   const ports = Object.entries(relay.ports)
     .map(([name, port]) => `${name} ${config.listen_address}:${port}`)
     .join(", ");
-  log.info({ domain: config.mail_domain, data_dir: config.data_dir, tls: config.tls_mode }, "chatrelay started");
+  log.info(
+    { domain: config.mail_domain, data_dir: config.data_dir, tls: config.tls_mode },
+    "chatrelay started",
+  );
   process.stdout.write(
     `chatrelay ${config.mail_domain} (${config.source}) listening: ${ports}\ndata in ${config.data_dir}; Ctrl-C stops.\n`,
   );

@@ -1,10 +1,10 @@
 /** The relay's DKIM signer (own domain, selector from config) and verifier (via DNS). */
 import { isIpDomain } from "../config/domain.ts";
 import type { Config } from "../config/types.ts";
+import { DkimKeyCache } from "../dkim/key-cache.ts";
 import { loadOrCreateDkimKey } from "../dkim/keys.ts";
 import { dkimKeyPath } from "../dkim/path.ts";
 import { signMessage } from "../dkim/sign.ts";
-import { DkimKeyCache } from "../dkim/key-cache.ts";
 import { verifyAligned } from "../dkim/verify.ts";
 import { createResolver } from "../dns/resolver.ts";
 import type { DkimSigner, DkimVerifier } from "./pipeline.ts";

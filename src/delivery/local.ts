@@ -35,7 +35,13 @@ export class LocalDelivery {
     const stored = await this.store.deliver(unique, { data, internalDate: this.now() });
     const from = sender.toLowerCase();
     for (const [address, record] of stored) {
-      this.bus.publish({ kind: "exists", address, mailboxId: record.mailboxId, records: [record], sender: from });
+      this.bus.publish({
+        kind: "exists",
+        address,
+        mailboxId: record.mailboxId,
+        records: [record],
+        sender: from,
+      });
     }
     return {
       delivered: [...stored.keys()],

@@ -28,7 +28,10 @@ export interface DkimSigner {
 
 export interface DkimVerifier {
   /** Strictly aligned DKIM pass for `fromDomain`, or the reply to refuse with. */
-  verify(message: Buffer, fromDomain: string): Promise<{ ok: true } | { ok: false; code: number; text: string }>;
+  verify(
+    message: Buffer,
+    fromDomain: string,
+  ): Promise<{ ok: true } | { ok: false; code: number; text: string }>;
 }
 
 /** Hands messages for other domains to the outbound queue (federation). */
@@ -121,7 +124,8 @@ export class Delivery {
     const remote: string[] = [];
     for (const r of envelope.recipients) (this.isLocal(r) ? local : remote).push(r);
     if (remote.length && !this.deps.outbound) return this.canRoute(remote[0]!)!;
-    if (remote.length) await this.deps.outbound!.enqueue({ mailFrom: envelope.mailFrom, recipients: remote }, message);
+    if (remote.length)
+      await this.deps.outbound!.enqueue({ mailFrom: envelope.mailFrom, recipients: remote }, message);
     if (local.length) {
       const result = await this.deps.local.deliver(local, message, envelope.mailFrom);
       if (result.unknown.length && envelope.mailFrom !== "") {

@@ -84,7 +84,8 @@ export async function expire(opts: ExpiryOptions): Promise<ExpiryReport> {
     for (const m of victims) byMailbox.set(m.mailboxId, [...(byMailbox.get(m.mailboxId) ?? []), m.uid]);
     for (const [mailboxId, uids] of byMailbox) {
       const removed = await store.expunge(mailboxId, uids);
-      if (removed.length) bus.publish({ kind: "expunge", address: account.address, mailboxId, uids: removed });
+      if (removed.length)
+        bus.publish({ kind: "expunge", address: account.address, mailboxId, uids: removed });
     }
   }
   log.info(report, opts.dryRun ? "expiry (dry run)" : "expiry done");

@@ -9,8 +9,8 @@ import { bodyStructure } from "./mime/bodystructure.ts";
 import { envelope } from "./mime/envelope.ts";
 import { type MimePart, parseMessage } from "./mime/parse.ts";
 import { partial, type SectionSpec, sectionBytes } from "./mime/section.ts";
-import { sectionLabel } from "./wire/fetch-att.ts";
 import { flagList, formatInternalDate } from "./wire/encode.ts";
+import { sectionLabel } from "./wire/fetch-att.ts";
 import type { FetchAtt, Section } from "./wire/types.ts";
 
 export interface MessageSource {
@@ -33,7 +33,9 @@ export function needsBody(atts: readonly FetchAtt[]): boolean {
 
 /** Whether fetching these items sets \Seen (RFC 3501 §6.4.5: BODY[...] without .PEEK, RFC822, RFC822.TEXT). */
 export function setsSeen(atts: readonly FetchAtt[]): boolean {
-  return atts.some((a) => a.kind === "RFC822" || a.kind === "RFC822.TEXT" || (a.kind === "BODY[]" && !a.peek));
+  return atts.some(
+    (a) => a.kind === "RFC822" || a.kind === "RFC822.TEXT" || (a.kind === "BODY[]" && !a.peek),
+  );
 }
 
 export async function renderFetch(

@@ -69,9 +69,7 @@ export class MailboxView {
 
   /** Whether anything waits to be reported. */
   get pending(): boolean {
-    return (
-      (this.expunged?.size ?? 0) > 0 || (this.fresh?.length ?? 0) > 0 || (this.flags?.size ?? 0) > 0
-    );
+    return (this.expunged?.size ?? 0) > 0 || (this.fresh?.length ?? 0) > 0 || (this.flags?.size ?? 0) > 0;
   }
 
   /** Records a change of this mailbox; nothing is written here. */

@@ -38,7 +38,10 @@ export function resolveTargets(view: MailboxView, set: SequenceSet, uid: boolean
 
 /** Records of the given UIDs that still exist, by UID. */
 export async function loadRecords(
-  store: { getMessage(m: number, u: number): Promise<MessageRecord | undefined>; listMessages(m: number): Promise<MessageRecord[]> },
+  store: {
+    getMessage(m: number, u: number): Promise<MessageRecord | undefined>;
+    listMessages(m: number): Promise<MessageRecord[]>;
+  },
   mailboxId: number,
   uids: number[],
 ): Promise<Map<number, MessageRecord>> {

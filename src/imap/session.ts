@@ -11,7 +11,7 @@ import { capabilityText } from "./capabilities.ts";
 import { COMMANDS } from "./commands/index.ts";
 import type { AnyCommandSpec, Result, SessionState } from "./commands/types.ts";
 import type { ServerContext, SessionLike } from "./context.ts";
-import { MailboxView } from "./mailbox-view.ts";
+import type { MailboxView } from "./mailbox-view.ts";
 import { Transport } from "./transport.ts";
 import { parseCommand } from "./wire/command.ts";
 import { Framer } from "./wire/framer.ts";

@@ -100,7 +100,7 @@ function addrSpec(tokens: Token[]): { localPart: string; domain: string; literal
   }
   if (local.length % 2 === 0) return null;
   const joined = words.join(".");
-  if (joined === "") return null;
+  if (joined === "" || /[\x00-\x1f\x7f]/.test(joined)) return null;
   const localPart = DOT_ATOM.test(joined) ? joined : `"${joined.replace(/(["\\])/g, "\\$1")}"`;
 
   if (dom.length === 1 && dom[0]?.kind === "literal") {

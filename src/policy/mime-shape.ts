@@ -87,7 +87,7 @@ function findDelimiter(
     if (idx === -1) {
       const lf = buf.indexOf(lfDelim, searchFrom);
       if (lf === -1) return null;
-      idx = lfDelim === delim ? lf : lf + 1;
+      idx = lf + 1;
     }
     searchFrom = idx;
     let p = idx + delim.length;
@@ -138,7 +138,7 @@ interface Split {
 function splitMultipart(buf: Buffer, bodyStart: number, boundary: string): Split {
   const end = buf.length;
   const delim = Buffer.from(`--${boundary}`, "utf8");
-  const lfDelim = delim;
+  const lfDelim = Buffer.concat([Buffer.from([LF]), delim]);
   const parts: MimePart[] = [];
   let d = findDelimiter(buf, delim, lfDelim, bodyStart, bodyStart);
   while (d !== null && !d.close) {

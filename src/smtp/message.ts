@@ -1,7 +1,11 @@
 /** Reads an SMTP DATA stream into one Buffer, holding the message in memory once. */
 import type { Readable } from "node:stream";
 
-export async function readMessage(stream: Readable, declaredSize: number, limit: number): Promise<Buffer | null> {
+export async function readMessage(
+  stream: Readable,
+  declaredSize: number,
+  limit: number,
+): Promise<Buffer | null> {
   // With a declared SIZE the bytes go straight into one allocation; otherwise the
   // chunks are joined once at the end.
   if (declaredSize > 0 && declaredSize <= limit) {

@@ -37,7 +37,9 @@ function replyError(r: Reply): Error {
 }
 
 function declaredSize(session: SMTPServerSession): number {
-  const args = session.envelope.mailFrom ? (session.envelope.mailFrom.args as Record<string, string>) : undefined;
+  const args = session.envelope.mailFrom
+    ? (session.envelope.mailFrom.args as Record<string, string>)
+    : undefined;
   const n = Number(args?.SIZE ?? 0);
   return Number.isFinite(n) ? n : 0;
 }
@@ -93,7 +95,8 @@ export class SmtpService {
       base.onConnect = (session, cb) => {
         const ip = session.remoteAddress;
         const n = (this.perIp.get(ip) ?? 0) + 1;
-        if (n > MX_CONNECTIONS_PER_IP) return cb(replyError({ code: 421, text: "4.7.0 Too many connections" }));
+        if (n > MX_CONNECTIONS_PER_IP)
+          return cb(replyError({ code: 421, text: "4.7.0 Too many connections" }));
         this.perIp.set(ip, n);
         cb();
       };
@@ -118,7 +121,8 @@ export class SmtpService {
     };
     base.onRcptTo = (address, _session, cb) => {
       const rcpt = address.address;
-      if (!rcpt.includes("@")) return cb(replyError({ code: 501, text: "5.1.3 Bad recipient address syntax" }));
+      if (!rcpt.includes("@"))
+        return cb(replyError({ code: 501, text: "5.1.3 Bad recipient address syntax" }));
       if (!submission && !delivery.isLocal(rcpt))
         return cb(replyError({ code: 554, text: "5.7.1 Relay access denied" }));
       const refused = delivery.canRoute(rcpt);
@@ -137,7 +141,11 @@ export class SmtpService {
     return base;
   }
 
-  private async onData(role: SmtpRole, stream: NodeJS.ReadableStream, session: SMTPServerSession): Promise<Reply> {
+  private async onData(
+    role: SmtpRole,
+    stream: NodeJS.ReadableStream,
+    session: SMTPServerSession,
+  ): Promise<Reply> {
     const { config, delivery } = this.deps;
     const message = await readMessage(stream as never, declaredSize(session), config.max_message_size);
     if (message === null || (stream as { sizeExceeded?: boolean }).sizeExceeded)

@@ -8,7 +8,7 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isIpDomain } from "../config/domain.ts";
 import type { Config } from "../config/types.ts";
-import { selfSignedCertificate, type KeyAndCert } from "./selfsigned.ts";
+import { type KeyAndCert, selfSignedCertificate } from "./selfsigned.ts";
 
 export class StartupError extends Error {}
 
@@ -31,7 +31,7 @@ export async function loadTlsMaterial(config: Config): Promise<KeyAndCert> {
   if (config.tls_mode === "external") {
     const [certPath, keyPath] = config.tls_external_cert_and_key.split(/\s+/);
     if (!certPath || !keyPath)
-      throw new StartupError("tls_external_cert_and_key must be \"CERT_PATH KEY_PATH\"");
+      throw new StartupError('tls_external_cert_and_key must be "CERT_PATH KEY_PATH"');
     try {
       const pair = await readPair(certPath, keyPath);
       if (!pair) throw new Error("file not found");

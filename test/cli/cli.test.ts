@@ -52,7 +52,10 @@ describe("chatrelay command line", () => {
     writeFileSync(ini, "[params]\nmail_domain = x.example\nmax_user_send_per_minute = lots\n");
     const r = chatrelay(["serve", "--config", ini], dir);
     assert.equal(r.status, 1);
-    assert.match(r.stderr, new RegExp(`^chatrelay: ${ini.replace(/[.]/g, "\\.")}:3: max_user_send_per_minute: `));
+    assert.match(
+      r.stderr,
+      new RegExp(`^chatrelay: ${ini.replace(/[.]/g, "\\.")}:3: max_user_send_per_minute: `),
+    );
     assert.equal(r.stderr.trim().split("\n").length, 1, "one line, no stack trace");
   });
 
@@ -69,7 +72,10 @@ describe("chatrelay command line", () => {
       );
       const r = chatrelay(["serve", "--config", ini], dir);
       assert.equal(r.status, 1);
-      assert.equal(r.stderr.trim(), `chatrelay: cannot listen on 127.0.0.1:${port} (imaps): address already in use`);
+      assert.equal(
+        r.stderr.trim(),
+        `chatrelay: cannot listen on 127.0.0.1:${port} (imaps): address already in use`,
+      );
     } finally {
       blocker.close();
     }
@@ -83,7 +89,9 @@ describe("chatrelay command line", () => {
         `[params]\nmail_domain = _run.test\nlisten_address = 127.0.0.1\ndata_dir = ${join(dir, `run-${signal}`)}\n` +
           "smtp_port = 0\nsubmission_port = 0\nsubmissions_port = 0\nimap_port = 0\nimaps_port = 0\nhttps_port = 0\nhttp_port = 0\n",
       );
-      const child = spawn(process.execPath, [BIN, "serve", "--config", ini], { stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(process.execPath, [BIN, "serve", "--config", ini], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       const out = await waitFor(child, /listening: .*imaps 127\.0\.0\.1:\d+/);
       const port = Number(/imaps 127\.0\.0\.1:(\d+)/.exec(out)![1]);
       const socket = net.connect(port, "127.0.0.1");

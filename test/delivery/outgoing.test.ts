@@ -70,7 +70,10 @@ describe("outgoing mail: rewrite and DKIM signature (independent verifier)", () 
     const original = Buffer.from(
       `Received: from [10.9.8.7] by somewhere\r\nX-Originating-IP: 10.9.8.7\r\nX-Mailer: Foo 1.0\r\nUser-Agent: Bar\r\n${fixture("encrypted", alice, remote, "hello there").toString()}`,
     );
-    const reply = await delivery.accept({ mailFrom: alice, recipients: [remote] }, original, { kind: "submission", user: alice });
+    const reply = await delivery.accept({ mailFrom: alice, recipients: [remote] }, original, {
+      kind: "submission",
+      user: alice,
+    });
     assert.equal(reply.code, 250, reply.text);
     const out = sent.at(-1)!.message;
     const text = out.toString();

@@ -11,7 +11,13 @@ import { after, before, describe, test } from "node:test";
 import type { Config } from "../../src/config/types.ts";
 import { dkimTxtRecord } from "../../src/dkim/keys.ts";
 import { dkimKeyPath } from "../../src/dkim/path.ts";
-import { type DcAccount, DeltaChat, randomAddress, secureJoin, sendAndReceive } from "../support/deltachat.ts";
+import {
+  type DcAccount,
+  DeltaChat,
+  randomAddress,
+  secureJoin,
+  sendAndReceive,
+} from "../support/deltachat.ts";
 import { type DnsServer, startDnsServer } from "../support/dns-server.ts";
 import { commonFreePort } from "../support/ports.ts";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";

@@ -24,7 +24,9 @@ describe("Delta Chat core, group of three and read receipts", () => {
     dc = await DeltaChat.start();
     const server = serverOf(relay);
     [alice, bob, carol] = await Promise.all(
-      ["Alice", "Bob", "Carol"].map((name) => dc.login(server, randomAddress(relay.domain), PASSWORD, { name })),
+      ["Alice", "Bob", "Carol"].map((name) =>
+        dc.login(server, randomAddress(relay.domain), PASSWORD, { name }),
+      ),
     );
     for (const member of [bob, carol]) contacts.set(member, (await secureJoin(alice, member)).joinerContact);
   });
@@ -35,7 +37,8 @@ describe("Delta Chat core, group of three and read receipts", () => {
 
   test("a group of three: everyone receives everyone's messages, encrypted", async () => {
     aliceGroup = await dc.rpc.createGroupChat(alice.id, "three", false);
-    for (const member of [bob, carol]) await dc.rpc.addContactToChat(alice.id, aliceGroup, contacts.get(member)!);
+    for (const member of [bob, carol])
+      await dc.rpc.addContactToChat(alice.id, aliceGroup, contacts.get(member)!);
     const fromAlice = "welcome to the group";
     const [bobGot, carolGot] = await Promise.all([
       bob.waitForMessage((m) => m.text === fromAlice),
@@ -65,7 +68,10 @@ describe("Delta Chat core, group of three and read receipts", () => {
 
   test("a read receipt reaches the sender", async () => {
     const text = "please read this";
-    const [got, sentId] = await Promise.all([carol.waitForMessage((m) => m.text === text), alice.send(aliceGroup, text)]);
+    const [got, sentId] = await Promise.all([
+      carol.waitForMessage((m) => m.text === text),
+      alice.send(aliceGroup, text),
+    ]);
     const read = alice.waitFor("MsgRead", (e) => e.msgId === sentId);
     await dc.rpc.markseenMsgs(carol.id, [got.id]);
     await read;

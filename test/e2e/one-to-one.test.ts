@@ -90,7 +90,10 @@ describe("Delta Chat core, 1:1 chat on one relay", () => {
     writeFileSync(path, data);
     const deliveries = recordDeliveries(relay, bob.addr);
     const text = "ten mebibytes";
-    const arrived = bob.waitForMessage((m) => m.text === text && m.downloadState === "Done" && m.file !== null, 180_000);
+    const arrived = bob.waitForMessage(
+      (m) => m.text === text && m.downloadState === "Done" && m.file !== null,
+      180_000,
+    );
     await dc.rpc.sendMsg(alice.id, aliceChat, {
       text,
       html: null,
@@ -107,7 +110,10 @@ describe("Delta Chat core, 1:1 chat on one relay", () => {
     assert.equal(msg.fileName, "big.bin");
     assert.equal(msg.fileBytes, data.length);
     const got = readFileSync(msg.file!);
-    assert.equal(createHash("sha256").update(got).digest("hex"), createHash("sha256").update(data).digest("hex"));
+    assert.equal(
+      createHash("sha256").update(got).digest("hex"),
+      createHash("sha256").update(data).digest("hex"),
+    );
     assert.equal(msg.showPadlock, true);
     // two deliveries: a small pre-message and the post-message carrying the file
     assert.equal(deliveries.sizes.length, 2, `deliveries: ${deliveries.sizes.join(", ")}`);

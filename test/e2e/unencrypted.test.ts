@@ -27,7 +27,13 @@ describe("unencrypted mail is refused", () => {
   test("raw SMTP: 523 with 'Invalid Unencrypted Mail'", async () => {
     const from = randomAddress(relay.domain);
     const to = randomAddress(relay.domain);
-    const sent = await submit(relay.submissions, from, PASSWORD, { from, to: [to] }, fixture("plain", from, to));
+    const sent = await submit(
+      relay.submissions,
+      from,
+      PASSWORD,
+      { from, to: [to] },
+      fixture("plain", from, to),
+    );
     assert.equal(sent.ok, false);
     assert.equal(sent.code, 523);
     // chatmail core src/smtp.rs matches this phrase case-insensitively

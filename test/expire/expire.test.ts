@@ -33,12 +33,25 @@ function rec(uid: number, ageDays: number, size: number, flags: string[] = []): 
 
 test("selectExpired: age, read large messages, quota trim sparing the young", () => {
   const c = { ...config, delete_mails_after: 20, delete_large_after: 7 };
-  const picked = (msgs: MessageRecord[]) => selectExpired(msgs, c, NOW).map((m) => m.uid).sort();
+  const picked = (msgs: MessageRecord[]) =>
+    selectExpired(msgs, c, NOW)
+      .map((m) => m.uid)
+      .sort();
   assert.deepEqual(picked([rec(1, 21, 10), rec(2, 19, 10)]), [1]);
-  assert.deepEqual(picked([rec(1, 8, 300_000, ["\\Seen"]), rec(2, 8, 300_000), rec(3, 6, 300_000, ["\\Seen"])]), [1]);
+  assert.deepEqual(
+    picked([rec(1, 8, 300_000, ["\\Seen"]), rec(2, 8, 300_000), rec(3, 6, 300_000, ["\\Seen"])]),
+    [1],
+  );
   // 4 x 240 kB = 960 kB > 75 %: oldest go until <= 70 % (700 kB); the 1-hour-old one stays
-  assert.deepEqual(picked([rec(1, 5, 240_000), rec(2, 4, 240_000), rec(3, 3, 240_000), rec(4, 0.04, 240_000)]), [1, 2]);
-  assert.deepEqual(picked([rec(1, 0.5, 500_000), rec(2, 0.2, 400_000)]), [], "younger than a day: never trimmed");
+  assert.deepEqual(
+    picked([rec(1, 5, 240_000), rec(2, 4, 240_000), rec(3, 3, 240_000), rec(4, 0.04, 240_000)]),
+    [1, 2],
+  );
+  assert.deepEqual(
+    picked([rec(1, 0.5, 500_000), rec(2, 0.2, 400_000)]),
+    [],
+    "younger than a day: never trimmed",
+  );
 });
 
 test("expire: removes old messages (with EXPUNGE events) and inactive accounts", async () => {
@@ -48,8 +61,14 @@ test("expire: removes old messages (with EXPUNGE events) and inactive accounts",
   await store.createAccount("sleepyacc@_chatrelay.test", "x", nowS - 100 * 86400);
   await store.setLastLoginDay("sleepyacc@_chatrelay.test", nowS - 91 * 86400);
   const inbox = (await store.getMailbox("activeacc@_chatrelay.test", "INBOX"))!;
-  const old = await store.append(inbox.id, { data: Buffer.from("Subject: old\r\n\r\nx"), internalDate: NOW - 21 * DAY });
-  const fresh = await store.append(inbox.id, { data: Buffer.from("Subject: new\r\n\r\nx"), internalDate: NOW - DAY });
+  const old = await store.append(inbox.id, {
+    data: Buffer.from("Subject: old\r\n\r\nx"),
+    internalDate: NOW - 21 * DAY,
+  });
+  const fresh = await store.append(inbox.id, {
+    data: Buffer.from("Subject: new\r\n\r\nx"),
+    internalDate: NOW - DAY,
+  });
   const bus = new LocalEventBus();
   const events: MailboxEvent[] = [];
   bus.subscribeAll((e) => events.push(e));

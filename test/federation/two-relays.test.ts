@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { createPublicKey } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
+import type { Config } from "../../src/config/types.ts";
 import { dkimTxtRecord } from "../../src/dkim/keys.ts";
 import { dkimKeyPath } from "../../src/dkim/path.ts";
 import { type DnsServer, startDnsServer } from "../support/dns-server.ts";
@@ -9,7 +10,6 @@ import { fixture } from "../support/mail.ts";
 import { commonFreePort } from "../support/ports.ts";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";
 import { submit } from "../support/smtp.ts";
-import type { Config } from "../../src/config/types.ts";
 
 const A_IP = "127.0.0.2";
 const B_IP = "127.0.0.3";
@@ -62,7 +62,9 @@ describe("federation between two relays", () => {
   }
 
   async function startB(extra: Partial<Config> = {}, dataDir?: string): Promise<TestRelay> {
-    const relay = await startTestRelay(relayConfig(B, B_IP, { ...extra, ...(dataDir ? { data_dir: dataDir } : {}) }));
+    const relay = await startTestRelay(
+      relayConfig(B, B_IP, { ...extra, ...(dataDir ? { data_dir: dataDir } : {}) }),
+    );
     publishDkim(dns, relay);
     return relay;
   }
@@ -88,8 +90,25 @@ describe("federation between two relays", () => {
   test("(a) over HTTPS /mxdeliv, both ways", async () => {
     b = await startB();
     // bob exists on B
-    assert.equal((await submit(b.submissions, bob, "password-bob", { from: bob, to: [bob] }, fixture("encrypted", bob, bob))).ok, true);
-    const sent = await submit(a.submissions, alice, "password-alice", { from: alice, to: [bob] }, fixture("encrypted", alice, bob, "to bob"));
+    assert.equal(
+      (
+        await submit(
+          b.submissions,
+          bob,
+          "password-bob",
+          { from: bob, to: [bob] },
+          fixture("encrypted", bob, bob),
+        )
+      ).ok,
+      true,
+    );
+    const sent = await submit(
+      a.submissions,
+      alice,
+      "password-alice",
+      { from: alice, to: [bob] },
+      fixture("encrypted", alice, bob, "to bob"),
+    );
     assert.equal(sent.ok, true, sent.response);
     const got = await until("bob's copy", async () => {
       const m = await messages(b!, bob);
@@ -97,7 +116,13 @@ describe("federation between two relays", () => {
     });
     assert.match(got.at(-1)!, new RegExp(`^From: ${alice}`, "m"));
     assert.doesNotMatch(got.at(-1)!, /^DKIM-Signature/m);
-    const back = await submit(b.submissions, bob, "password-bob", { from: bob, to: [alice] }, fixture("encrypted", bob, alice));
+    const back = await submit(
+      b.submissions,
+      bob,
+      "password-bob",
+      { from: bob, to: [alice] },
+      fixture("encrypted", bob, alice),
+    );
     assert.equal(back.ok, true, back.response);
     await until("alice's copy", async () => ((await messages(a, alice)).length >= 1 ? true : undefined));
     assert.equal((await a.relay.parts.store.listJobs("outbound")).length, 0);
@@ -108,16 +133,30 @@ describe("federation between two relays", () => {
     await b!.relay.stop(500);
     b = await startB({ https_port: -1 }, dir);
     const before = (await messages(b, bob)).length;
-    const sent = await submit(a.submissions, alice, "password-alice", { from: alice, to: [bob] }, fixture("encrypted", alice, bob));
+    const sent = await submit(
+      a.submissions,
+      alice,
+      "password-alice",
+      { from: alice, to: [bob] },
+      fixture("encrypted", alice, bob),
+    );
     assert.equal(sent.ok, true, sent.response);
-    await until("bob's copy over SMTP", async () => ((await messages(b!, bob)).length > before ? true : undefined));
+    await until("bob's copy over SMTP", async () =>
+      (await messages(b!, bob)).length > before ? true : undefined,
+    );
   });
 
   test("(c) destination down: deferred, then delivered when it is back", async () => {
     const dir = b!.config.data_dir;
     await b!.relay.stop(500);
     b = undefined;
-    const sent = await submit(a.submissions, alice, "password-alice", { from: alice, to: [bob] }, fixture("encrypted", alice, bob));
+    const sent = await submit(
+      a.submissions,
+      alice,
+      "password-alice",
+      { from: alice, to: [bob] },
+      fixture("encrypted", alice, bob),
+    );
     assert.equal(sent.ok, true, sent.response);
     const job = await until("a deferred job", async () => {
       const jobs = await a.relay.parts.store.listJobs("outbound");
@@ -127,14 +166,22 @@ describe("federation between two relays", () => {
     b = await startB({}, dir);
     const before = (await messages(b, bob)).length;
     await a.relay.parts.outbound.retryAll();
-    await until("the deferred message", async () => ((await messages(b!, bob)).length > before ? true : undefined));
+    await until("the deferred message", async () =>
+      (await messages(b!, bob)).length > before ? true : undefined,
+    );
     assert.equal((await a.relay.parts.store.listJobs("outbound")).length, 0);
   });
 
   test("(d) a non-existent domain and a null-MX domain bounce to the sender", async () => {
     const before = (await messages(a, alice)).length;
     for (const rcpt of ["someone12@nonexistent.test", "someone12@nullmx.test"]) {
-      const sent = await submit(a.submissions, alice, "password-alice", { from: alice, to: [rcpt] }, fixture("encrypted", alice, rcpt));
+      const sent = await submit(
+        a.submissions,
+        alice,
+        "password-alice",
+        { from: alice, to: [rcpt] },
+        fixture("encrypted", alice, rcpt),
+      );
       assert.equal(sent.ok, true, sent.response);
     }
     const got = await until("two bounces", async () => {

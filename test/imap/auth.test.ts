@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { type ImapHarness, startImap } from "./support/harness.ts";
 import { PY_CONNECT, runPython } from "./support/python.ts";
-import { RawClient, quote } from "./support/raw-client.ts";
+import { quote, RawClient } from "./support/raw-client.ts";
 
 let h: ImapHarness;
 
@@ -16,7 +16,7 @@ function plain(user: string, password: string, authzid = ""): string {
   return Buffer.from(`${authzid}\0${user}\0${password}`).toString("base64");
 }
 
-test("LOGIN with a quoted password containing \\\" and \\\\", async () => {
+test('LOGIN with a quoted password containing \\" and \\\\', async () => {
   const user = await h.newUser();
   const tricky = await h.newUser();
   const password = 'pa"ss\\word-123!';
@@ -74,7 +74,10 @@ test("AUTHENTICATE PLAIN with SASL-IR, with a continuation, and cancelled", asyn
 
   const e = await RawClient.connect(h.port);
   await e.read();
-  assert.match((await e.command("c1", `AUTHENTICATE PLAIN ${plain(user, h.password)}`))[0]!, /^c1 OK \[CAPABILITY/);
+  assert.match(
+    (await e.command("c1", `AUTHENTICATE PLAIN ${plain(user, h.password)}`))[0]!,
+    /^c1 OK \[CAPABILITY/,
+  );
   e.close();
 
   const f = await RawClient.connect(h.port);
@@ -95,7 +98,10 @@ test("port 143: STARTTLS and LOGINDISABLED before TLS, plaintext after STARTTLS 
   const user = await h.newUser();
   const c = await RawClient.connect(h.plainPort, { tls: false });
   const greeting = await c.read();
-  assert.match(greeting, /^\* OK \[CAPABILITY IMAP4rev1 .* STARTTLS LOGINDISABLED\] _chatrelay\.test chatrelay ready\r\n$/);
+  assert.match(
+    greeting,
+    /^\* OK \[CAPABILITY IMAP4rev1 .* STARTTLS LOGINDISABLED\] _chatrelay\.test chatrelay ready\r\n$/,
+  );
   assert.doesNotMatch(greeting, /AUTH=PLAIN/);
   assert.deepEqual(await c.command("a1", `LOGIN ${quote(user)} ${quote(h.password)}`), [
     "a1 NO [PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure (SSL/TLS) connections.\r\n",
@@ -112,7 +118,10 @@ test("port 143: STARTTLS and LOGINDISABLED before TLS, plaintext after STARTTLS 
   assert.doesNotMatch(caps[0]!, /STARTTLS|LOGINDISABLED/);
   assert.ok(!c.log.some((l) => l.startsWith("x1 ")));
   assert.deepEqual(await c.command("a5", "STARTTLS"), ["a5 BAD TLS is already active.\r\n"]);
-  assert.match((await c.command("a6", `LOGIN ${quote(user)} ${quote(h.password)}`))[0]!, /^a6 OK \[CAPABILITY/);
+  assert.match(
+    (await c.command("a6", `LOGIN ${quote(user)} ${quote(h.password)}`))[0]!,
+    /^a6 OK \[CAPABILITY/,
+  );
   c.close();
 });
 
@@ -134,7 +143,10 @@ P.logout()
 `,
     [String(h.port), user, h.password, String(h.plainPort)],
   );
-  assert.match(out, /^OK \[CAPABILITY IMAP4rev1 [^\]]*XCHATMAIL XDELTAPUSH\] Logged in\nOK 0\nBYE\nTrue True\nTrue\nOK\n$/);
+  assert.match(
+    out,
+    /^OK \[CAPABILITY IMAP4rev1 [^\]]*XCHATMAIL XDELTAPUSH\] Logged in\nOK 0\nBYE\nTrue True\nTrue\nOK\n$/,
+  );
 });
 
 test("connection limits: per user and IP, and in total", async () => {

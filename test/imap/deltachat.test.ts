@@ -82,7 +82,9 @@ test("Delta Chat 2.57 session, byte for byte", async () => {
     "* OK [UIDNEXT 1] Predicted next UID\r\n",
     "A0006 OK [READ-WRITE] Select completed.\r\n",
   ]);
-  assert.deepEqual(await c.command("A0007", `UID FETCH 1:500 ${PREFETCH}`), ["A0007 OK Fetch completed.\r\n"]);
+  assert.deepEqual(await c.command("A0007", `UID FETCH 1:500 ${PREFETCH}`), [
+    "A0007 OK Fetch completed.\r\n",
+  ]);
 
   c.write("A0008 IDLE\r\n");
   assert.equal(await c.read(), "+ idling\r\n");
@@ -122,7 +124,9 @@ test("Delta Chat 2.57 session, byte for byte", async () => {
   assert.equal(await c.read(), "+ idling\r\n");
   c.write("DONE\r\n");
   assert.deepEqual(await c.until("A0014"), ["A0014 OK IDLE terminated.\r\n"]);
-  assert.deepEqual(await c.command("A0015", `UID FETCH 2:501 ${PREFETCH}`), ["A0015 OK Fetch completed.\r\n"]);
+  assert.deepEqual(await c.command("A0015", `UID FETCH 2:501 ${PREFETCH}`), [
+    "A0015 OK Fetch completed.\r\n",
+  ]);
   assert.deepEqual(await c.command("A0016", 'GETMETADATA "INBOX" (/private/devicetoken)'), [
     `* METADATA "INBOX" (/private/devicetoken "${token}")\r\n`,
     "A0016 OK Getmetadata completed.\r\n",
@@ -143,7 +147,10 @@ test("Delta Chat resync fetch and fallback commands", async () => {
     "A1 OK Status completed.\r\n",
   ]);
   await c.command("A2", 'SELECT "INBOX"');
-  const r = await c.command("A3", "UID FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID X-MICROSOFT-ORIGINAL-MESSAGE-ID)])");
+  const r = await c.command(
+    "A3",
+    "UID FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID X-MICROSOFT-ORIGINAL-MESSAGE-ID)])",
+  );
   assert.deepEqual(r, [
     "* 1 FETCH (UID 1 BODY[HEADER.FIELDS (MESSAGE-ID X-MICROSOFT-ORIGINAL-MESSAGE-ID)] {33}\r\nMessage-ID: <dc2@example.org>\r\n\r\n)\r\n",
     "* 2 FETCH (UID 2 BODY[HEADER.FIELDS (MESSAGE-ID X-MICROSOFT-ORIGINAL-MESSAGE-ID)] {33}\r\nMessage-ID: <dc3@example.org>\r\n\r\n)\r\n",
@@ -153,7 +160,9 @@ test("Delta Chat resync fetch and fallback commands", async () => {
   const w = await c.command("A4", "UID FETCH 2:501 (UID RFC822.SIZE)");
   assert.equal(w.length, 2);
   assert.match(w[0]!, /^\* 2 FETCH \(UID 2 RFC822\.SIZE \d+\)\r\n$/);
-  assert.deepEqual(await c.command("A5", "UID FETCH 3:502 (UID RFC822.SIZE)"), ["A5 OK Fetch completed.\r\n"]);
+  assert.deepEqual(await c.command("A5", "UID FETCH 3:502 (UID RFC822.SIZE)"), [
+    "A5 OK Fetch completed.\r\n",
+  ]);
   assert.deepEqual(await c.command("A6", "UID STORE 1:2 +FLAGS (\\Seen)"), [
     "* 1 FETCH (UID 1 FLAGS (\\Seen))\r\n",
     "* 2 FETCH (UID 2 FLAGS (\\Seen))\r\n",

@@ -62,7 +62,10 @@ test("every FETCH item, section and partial", async () => {
     /^\* 1 FETCH \(ENVELOPE \("Mon, 7 Feb 1994 21:52:25 -0800" "Parts" \(\("Alice" NIL "alice" "example\.org"\)\) .* "<parts@example\.org>"\) BODYSTRUCTURE \(\("text" "plain" .*\) "mixed" .*\) BODY \(\("text" "plain" .*\) "mixed"\) RFC822\.HEADER \{\d+\}\r\nFrom: Alice/s,
   );
   // Nothing above set \Seen.
-  assert.deepEqual(await c.command("f3", "FETCH 1 FLAGS"), ["* 1 FETCH (FLAGS ())\r\n", "f3 OK Fetch completed.\r\n"]);
+  assert.deepEqual(await c.command("f3", "FETCH 1 FLAGS"), [
+    "* 1 FETCH (FLAGS ())\r\n",
+    "f3 OK Fetch completed.\r\n",
+  ]);
   // BODY[] sets \Seen and reports FLAGS (RFC 3501 §6.4.5).
   const b = await c.command("f4", "FETCH 1 BODY[]<0.4>");
   assert.deepEqual(b, ["* 1 FETCH (BODY[]<0> {4}\r\nFrom FLAGS (\\Seen))\r\n", "f4 OK Fetch completed.\r\n"]);
@@ -87,9 +90,15 @@ test("macros, RFC822, and UID FETCH always includes UID", async () => {
   const fast = await c.command("f1", "FETCH 1 FAST");
   assert.match(fast[0]!, /^\* 1 FETCH \(FLAGS \(\) INTERNALDATE "[^"]+" RFC822\.SIZE \d+\)\r\n$/);
   const all = await c.command("f2", "FETCH 1:* ALL");
-  assert.match(all[0]!, /^\* 1 FETCH \(FLAGS \(\) INTERNALDATE "[^"]+" RFC822\.SIZE \d+ ENVELOPE \(.*\)\)\r\n$/);
+  assert.match(
+    all[0]!,
+    /^\* 1 FETCH \(FLAGS \(\) INTERNALDATE "[^"]+" RFC822\.SIZE \d+ ENVELOPE \(.*\)\)\r\n$/,
+  );
   const full = await c.command("f3", "UID FETCH 1 FULL");
-  assert.match(full[0]!, /^\* 1 FETCH \(UID 1 FLAGS \(\) INTERNALDATE "[^"]+" RFC822\.SIZE \d+ ENVELOPE \(.*\) BODY \(.*\)\)\r\n$/);
+  assert.match(
+    full[0]!,
+    /^\* 1 FETCH \(UID 1 FLAGS \(\) INTERNALDATE "[^"]+" RFC822\.SIZE \d+ ENVELOPE \(.*\) BODY \(.*\)\)\r\n$/,
+  );
   assert.deepEqual(await c.command("f4", "UID FETCH 1 RFC822"), [
     `* 1 FETCH (UID 1 RFC822 {${raw.length}}\r\n${raw} FLAGS (\\Seen))\r\n`,
     "f4 OK Fetch completed.\r\n",
@@ -103,14 +112,20 @@ test("UID ranges past the end, * and invalid sequence numbers", async () => {
   const c = await loggedIn(h.port, user, h.password);
   await c.command("s", "SELECT INBOX");
   assert.deepEqual(await c.command("a", "UID FETCH 5:504 (UID)"), ["a OK Fetch completed.\r\n"]);
-  assert.deepEqual(await c.command("b", "UID FETCH 5:* (UID)"), ["* 3 FETCH (UID 3)\r\n", "b OK Fetch completed.\r\n"]);
+  assert.deepEqual(await c.command("b", "UID FETCH 5:* (UID)"), [
+    "* 3 FETCH (UID 3)\r\n",
+    "b OK Fetch completed.\r\n",
+  ]);
   assert.deepEqual(await c.command("c", "UID FETCH 2,1 FLAGS"), [
     "* 1 FETCH (UID 1 FLAGS ())\r\n",
     "* 2 FETCH (UID 2 FLAGS ())\r\n",
     "c OK Fetch completed.\r\n",
   ]);
   assert.deepEqual(await c.command("d", "FETCH 4 FLAGS"), ["d BAD Invalid messageset\r\n"]);
-  assert.deepEqual(await c.command("e", "FETCH * (UID)"), ["* 3 FETCH (UID 3)\r\n", "e OK Fetch completed.\r\n"]);
+  assert.deepEqual(await c.command("e", "FETCH * (UID)"), [
+    "* 3 FETCH (UID 3)\r\n",
+    "e OK Fetch completed.\r\n",
+  ]);
   c.close();
 });
 
@@ -123,7 +138,10 @@ test("EXAMINE never sets \\Seen; header names are case-insensitive", async () =>
     "* 1 FETCH (BODY[HEADER.FIELDS (message-id)] {34}\r\nMessage-ID: <case@example.org>\r\n\r\n)\r\n",
     "a OK Fetch completed.\r\n",
   ]);
-  assert.deepEqual(await c.command("b", "FETCH 1 FLAGS"), ["* 1 FETCH (FLAGS ())\r\n", "b OK Fetch completed.\r\n"]);
+  assert.deepEqual(await c.command("b", "FETCH 1 FLAGS"), [
+    "* 1 FETCH (FLAGS ())\r\n",
+    "b OK Fetch completed.\r\n",
+  ]);
   c.close();
 });
 
@@ -145,8 +163,20 @@ test("imapflow fetches envelope, structure and a 100 KiB body", async () => {
     const lock = await client.getMailboxLock("INBOX");
     try {
       const got: Array<{ uid: number; subject?: string; type?: string; size?: number; len?: number }> = [];
-      for await (const m of client.fetch("1:*", { uid: true, envelope: true, bodyStructure: true, size: true, source: true })) {
-        got.push({ uid: m.uid, subject: m.envelope?.subject, type: m.bodyStructure?.type, size: m.size, len: m.source?.length });
+      for await (const m of client.fetch("1:*", {
+        uid: true,
+        envelope: true,
+        bodyStructure: true,
+        size: true,
+        source: true,
+      })) {
+        got.push({
+          uid: m.uid,
+          subject: m.envelope?.subject,
+          type: m.bodyStructure?.type,
+          size: m.size,
+          len: m.source?.length,
+        });
       }
       assert.deepEqual(got, [
         { uid: 1, subject: "Parts", type: "multipart/mixed", size: MULTIPART.length, len: MULTIPART.length },

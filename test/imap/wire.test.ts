@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { normalizeMailbox, parseCommand, parseDateTime } from "../../src/imap/wire/command.ts";
-import { Response, formatInternalDate } from "../../src/imap/wire/encode.ts";
+import { formatInternalDate, Response } from "../../src/imap/wire/encode.ts";
 import { type Frame, Framer } from "../../src/imap/wire/framer.ts";
 import { Reader } from "../../src/imap/wire/reader.ts";
 import {
@@ -34,7 +34,11 @@ test("quoted strings with escapes, literals and atoms in LOGIN", () => {
     user: "alice@chat.test",
     password: 'pa"ss\\word',
   });
-  assert.deepEqual(parse("a LOGIN {5}\r\nalice {3+}\r\npwd"), { name: "LOGIN", user: "alice", password: "pwd" });
+  assert.deepEqual(parse("a LOGIN {5}\r\nalice {3+}\r\npwd"), {
+    name: "LOGIN",
+    user: "alice",
+    password: "pwd",
+  });
   assert.deepEqual(parse("a login bob secret"), { name: "LOGIN", user: "bob", password: "secret" });
   const bad = parseCommand(Buffer.from('a LOGIN "x\\y" z'));
   assert.equal(bad.ok, false);
@@ -71,7 +75,11 @@ test("the exact Delta Chat commands parse (deltachat-client.md §1.3, §1.4)", (
     flags: ["\\Deleted"],
   });
   assert.deepEqual(parse('A1 SELECT "INBOX"'), { name: "SELECT", mailbox: "INBOX" });
-  assert.deepEqual(parse('A1 STATUS "INBOX" (UIDNEXT)'), { name: "STATUS", mailbox: "INBOX", items: ["UIDNEXT"] });
+  assert.deepEqual(parse('A1 STATUS "INBOX" (UIDNEXT)'), {
+    name: "STATUS",
+    mailbox: "INBOX",
+    items: ["UIDNEXT"],
+  });
   assert.deepEqual(parse('A1 UID MOVE 3 "DeltaChat"'), {
     name: "MOVE",
     uid: true,
@@ -105,10 +113,15 @@ test("mailbox names: INBOX is case-insensitive, other names pass through", () =>
 
 test("fetch macros, sections and partials", () => {
   const all = parse("a FETCH 1:* ALL");
-  assert.equal(all.name === "FETCH" && all.atts.map((a) => a.kind).join(" "), "FLAGS INTERNALDATE RFC822.SIZE ENVELOPE");
+  assert.equal(
+    all.name === "FETCH" && all.atts.map((a) => a.kind).join(" "),
+    "FLAGS INTERNALDATE RFC822.SIZE ENVELOPE",
+  );
   const full = parse("a FETCH 1 FULL");
   assert.equal(full.name === "FETCH" && full.atts.length, 5);
-  const p = parse("a FETCH 1 (BODY[1.2.MIME] BODY.PEEK[TEXT]<10.20> BODY[] BODY[1.HEADER.FIELDS.NOT (X-A \"y\")])");
+  const p = parse(
+    'a FETCH 1 (BODY[1.2.MIME] BODY.PEEK[TEXT]<10.20> BODY[] BODY[1.HEADER.FIELDS.NOT (X-A "y")])',
+  );
   assert.equal(p.name, "FETCH");
   if (p.name !== "FETCH") return;
   assert.deepEqual(
@@ -120,7 +133,12 @@ test("fetch macros, sections and partials", () => {
       [false, { part: [1], text: "HEADER.FIELDS.NOT", fields: ["X-A", "y"] }, null],
     ],
   );
-  for (const badLine of ["a FETCH 1 (BODY[MIME])", "a FETCH 1 (FOO)", "a FETCH 0 FLAGS", "a FETCH 1 (BODY[]<1.0>)"]) {
+  for (const badLine of [
+    "a FETCH 1 (BODY[MIME])",
+    "a FETCH 1 (FOO)",
+    "a FETCH 0 FLAGS",
+    "a FETCH 1 (BODY[]<1.0>)",
+  ]) {
     assert.equal(parseCommand(Buffer.from(badLine)).ok, false, badLine);
   }
 });
@@ -179,7 +197,10 @@ test("malformed commands give a typed error with the tag", () => {
 test("framer: lines, synchronizing and non-synchronizing literals", () => {
   const f = framer();
   f.push(Buffer.from("a NOOP\r\nb LOGIN {3}\r\n"));
-  assert.deepEqual(drain(f), [{ kind: "command", data: Buffer.from("a NOOP") }, { kind: "continue", size: 3 }]);
+  assert.deepEqual(drain(f), [
+    { kind: "command", data: Buffer.from("a NOOP") },
+    { kind: "continue", size: 3 },
+  ]);
   f.push(Buffer.from("bob {4+}\r\npass\r\nc NOOP\n"));
   assert.deepEqual(drain(f), [
     { kind: "command", data: Buffer.from("b LOGIN {3}\r\nbob {4+}\r\npass") },

@@ -67,6 +67,8 @@ const BAD = [
   "user@[IPv6:2001:db8::1::2]",
   "user@[IPv6:192.0.2.1]",
   "user@[example.org]",
+  "al\u0000ice@example.org",
+  '"al\u0007ice"@example.org',
 ];
 
 test("parseMailbox: refused forms", () => {

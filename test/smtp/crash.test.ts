@@ -19,14 +19,18 @@ test("SIGKILL right after a 250: the message is in the mailbox after restart", a
       "[params]",
       "mail_domain = _crash.test",
       "listen_address = 127.0.0.1",
-      ...["smtp_port", "submission_port", "imap_port", "imaps_port", "https_port", "http_port"].map((k) => `${k} = off`),
+      ...["smtp_port", "submission_port", "imap_port", "imaps_port", "https_port", "http_port"].map(
+        (k) => `${k} = off`,
+      ),
       "submissions_port = 0",
       `data_dir = ${join(dir, "data")}`,
       "log_level = warn",
       "",
     ].join("\n"),
   );
-  const child = spawn(process.execPath, [BIN, "serve", "--config", ini], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [BIN, "serve", "--config", ini], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stderr = "";
   child.stderr.on("data", (d) => (stderr += d));
   try {
@@ -50,7 +54,9 @@ test("SIGKILL right after a 250: the message is in the mailbox after restart", a
       }
     });
     await Promise.allSettled(sends);
-    await new Promise((resolve) => (child.exitCode !== null || child.signalCode ? resolve(null) : child.once("exit", resolve)));
+    await new Promise((resolve) =>
+      child.exitCode !== null || child.signalCode ? resolve(null) : child.once("exit", resolve),
+    );
     assert.ok(acked.length >= 1, "at least one message was acknowledged");
 
     const store = await openStore(join(dir, "data"));

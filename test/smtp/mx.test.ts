@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import tls from "node:tls";
 import { after, before, describe, test } from "node:test";
+import tls from "node:tls";
 import { type DkimKeyPair, dkimTxtRecord, generateDkimKey } from "../../src/dkim/keys.ts";
 import { signMessage } from "../../src/dkim/sign.ts";
 import { type DnsServer, startDnsServer } from "../support/dns-server.ts";
@@ -55,7 +55,13 @@ describe("SMTP MX (port 25)", () => {
     });
     r = await startTestRelay({ dns_servers: [dns.address] });
     bob = r.newAddress();
-    const first = await submit(r.submissionsPort, bob, r.password, { from: bob, to: [bob] }, fixture("encrypted", bob, bob));
+    const first = await submit(
+      r.submissionsPort,
+      bob,
+      r.password,
+      { from: bob, to: [bob] },
+      fixture("encrypted", bob, bob),
+    );
     assert.equal(first.ok, true, first.response);
   });
   after(async () => {
@@ -69,7 +75,10 @@ describe("SMTP MX (port 25)", () => {
       const ehlo = await c.command("EHLO other.test");
       assert.match(ehlo, /STARTTLS/);
       assert.doesNotMatch(ehlo, /AUTH/);
-      assert.match(await c.command(`MAIL FROM:<${sender}>`), /^530 5\.7\.0 Must issue a STARTTLS command first/);
+      assert.match(
+        await c.command(`MAIL FROM:<${sender}>`),
+        /^530 5\.7\.0 Must issue a STARTTLS command first/,
+      );
       assert.match(await c.command(`VRFY ${bob}`), /^252 2\.0\.0/);
       assert.match(await c.command(`VRFY nobody123@${r.domain}`), /^252 2\.0\.0/);
     } finally {
@@ -87,7 +96,12 @@ describe("SMTP MX (port 25)", () => {
       c.close();
     }
     const refused = await new Promise<boolean>((resolve) => {
-      const t = tls.connect({ port: r.submissionsPort, host: "127.0.0.1", rejectUnauthorized: false, maxVersion: "TLSv1.2" });
+      const t = tls.connect({
+        port: r.submissionsPort,
+        host: "127.0.0.1",
+        rejectUnauthorized: false,
+        maxVersion: "TLSv1.2",
+      });
       t.on("secureConnect", () => {
         t.destroy();
         resolve(false);
@@ -98,7 +112,12 @@ describe("SMTP MX (port 25)", () => {
   });
 
   test("recipients of other domains: relay access denied", async () => {
-    const reply = await deliverMx(r.smtpPort, sender, ["someone@elsewhere.test"], fixture("encrypted", sender, bob));
+    const reply = await deliverMx(
+      r.smtpPort,
+      sender,
+      ["someone@elsewhere.test"],
+      fixture("encrypted", sender, bob),
+    );
     assert.match(reply, /^554 5\.7\.1 Relay access denied/);
   });
 
@@ -117,7 +136,12 @@ describe("SMTP MX (port 25)", () => {
   });
 
   test("signed by another domain (not aligned): No valid DKIM signature found", async () => {
-    const reply = await deliverMx(r.smtpPort, sender, [bob], await sign(fixture("encrypted", sender, bob), "evil.test", evilKey));
+    const reply = await deliverMx(
+      r.smtpPort,
+      sender,
+      [bob],
+      await sign(fixture("encrypted", sender, bob), "evil.test", evilKey),
+    );
     assert.match(reply, /^554 5\.7\.1 No valid DKIM signature found/);
   });
 
@@ -135,18 +159,30 @@ describe("SMTP MX (port 25)", () => {
 
   test("a signed mailer-daemon report is accepted incoming", async () => {
     const daemon = "mailer-daemon@other.test";
-    const report = Buffer.from(fixture("mailer-daemon", daemon, bob).toString().replace("MAILER-DAEMON@example.org", daemon));
+    const report = Buffer.from(
+      fixture("mailer-daemon", daemon, bob).toString().replace("MAILER-DAEMON@example.org", daemon),
+    );
     const reply = await deliverMx(r.smtpPort, daemon, [bob], await sign(report));
     assert.match(reply, /^250 /);
   });
 
   test("an envelope sender differing from From is not rejected", async () => {
-    const reply = await deliverMx(r.smtpPort, "bounces@forwarder.test", [bob], await sign(fixture("encrypted", sender, bob)));
+    const reply = await deliverMx(
+      r.smtpPort,
+      "bounces@forwarder.test",
+      [bob],
+      await sign(fixture("encrypted", sender, bob)),
+    );
     assert.match(reply, /^250 /);
   });
 
   test("a message to an unknown local user is accepted (no enumeration)", async () => {
-    const reply = await deliverMx(r.smtpPort, sender, [`nobody123@${r.domain}`], await sign(fixture("encrypted", sender, bob)));
+    const reply = await deliverMx(
+      r.smtpPort,
+      sender,
+      [`nobody123@${r.domain}`],
+      await sign(fixture("encrypted", sender, bob)),
+    );
     assert.match(reply, /^250 /);
   });
 });

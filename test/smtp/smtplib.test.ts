@@ -44,7 +44,16 @@ test("python smtplib: login, send, 523, VRFY", async () => {
   const plain = join(r.config.data_dir, "plain.eml");
   writeFileSync(enc, fixture("encrypted", user, user));
   writeFileSync(plain, fixture("plain", user, user));
-  const { stdout } = await run("python3", ["-c", SCRIPT, String(r.submissionsPort), String(r.smtpPort), user, r.password, enc, plain]);
+  const { stdout } = await run("python3", [
+    "-c",
+    SCRIPT,
+    String(r.submissionsPort),
+    String(r.smtpPort),
+    user,
+    r.password,
+    enc,
+    plain,
+  ]);
   const out = JSON.parse(stdout);
   assert.deepEqual(out.enc, {});
   assert.deepEqual(out.plain, [523, "Encryption Needed: Invalid Unencrypted Mail"]);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { fixture, encryptedOfSize } from "../support/mail.ts";
+import { encryptedOfSize, fixture } from "../support/mail.ts";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";
 import { RawSmtp, submit } from "../support/smtp.ts";
 
@@ -22,13 +22,25 @@ describe("SMTP submission", () => {
     alice = r.newAddress();
     bob = r.newAddress();
     // bob logs in once so that his account exists
-    const first = await submit(r.submissionsPort, bob, r.password, { from: bob, to: [bob] }, fixture("encrypted", bob, bob));
+    const first = await submit(
+      r.submissionsPort,
+      bob,
+      r.password,
+      { from: bob, to: [bob] },
+      fixture("encrypted", bob, bob),
+    );
     assert.equal(first.ok, true, first.response);
   });
   after(() => r.close());
 
   test("the first login creates the account; an encrypted message is delivered", async () => {
-    const sent = await submit(r.submissionsPort, alice, r.password, { from: alice, to: [bob] }, fixture("encrypted", alice, bob, "secret subject"));
+    const sent = await submit(
+      r.submissionsPort,
+      alice,
+      r.password,
+      { from: alice, to: [bob] },
+      fixture("encrypted", alice, bob, "secret subject"),
+    );
     assert.equal(sent.ok, true, sent.response);
     assert.ok(await r.relay.parts.store.getAccount(alice));
     const got = await inbox(r, bob);
@@ -40,37 +52,73 @@ describe("SMTP submission", () => {
   });
 
   test("a wrong password is refused with 535", async () => {
-    const sent = await submit(r.submissionsPort, alice, "not-the-password", { from: alice, to: [bob] }, fixture("encrypted", alice, bob));
+    const sent = await submit(
+      r.submissionsPort,
+      alice,
+      "not-the-password",
+      { from: alice, to: [bob] },
+      fixture("encrypted", alice, bob),
+    );
     assert.equal(sent.ok, false);
     assert.equal(sent.code, 535);
   });
 
   test("MAIL FROM other than the login: 553", async () => {
-    const sent = await submit(r.submissionsPort, alice, r.password, { from: bob, to: [bob] }, fixture("encrypted", bob, bob));
+    const sent = await submit(
+      r.submissionsPort,
+      alice,
+      r.password,
+      { from: bob, to: [bob] },
+      fixture("encrypted", bob, bob),
+    );
     assert.equal(sent.code, 553, sent.response);
   });
 
   test("From header other than MAIL FROM: 500 Invalid FROM", async () => {
-    const sent = await submit(r.submissionsPort, alice, r.password, { from: alice, to: [bob] }, fixture("encrypted", bob, bob));
+    const sent = await submit(
+      r.submissionsPort,
+      alice,
+      r.password,
+      { from: alice, to: [bob] },
+      fixture("encrypted", bob, bob),
+    );
     assert.equal(sent.code, 500);
     assert.match(sent.response, new RegExp(`Invalid FROM <${bob}> for <${alice}>`));
   });
 
   test("unencrypted mail: 523 with the text Delta Chat looks for", async () => {
     for (const name of ["plain", "fake-encrypted", "securejoin-vc-fake", "mdn"] as const) {
-      const sent = await submit(r.submissionsPort, alice, r.password, { from: alice, to: [bob] }, fixture(name, alice, bob));
+      const sent = await submit(
+        r.submissionsPort,
+        alice,
+        r.password,
+        { from: alice, to: [bob] },
+        fixture(name, alice, bob),
+      );
       assert.equal(sent.code, 523, name);
       assert.match(sent.response, /^523 Encryption Needed: Invalid Unencrypted Mail/, name);
     }
   });
 
   test("a Secure-Join vc-request passes the gate", async () => {
-    const sent = await submit(r.submissionsPort, alice, r.password, { from: alice, to: [bob] }, fixture("securejoin-vc", alice, bob));
+    const sent = await submit(
+      r.submissionsPort,
+      alice,
+      r.password,
+      { from: alice, to: [bob] },
+      fixture("securejoin-vc", alice, bob),
+    );
     assert.equal(sent.ok, true, sent.response);
   });
 
   test("oversize: 552", async () => {
-    const sent = await submit(r.submissionsPort, alice, r.password, { from: alice, to: [bob] }, encryptedOfSize(alice, bob, 300_000));
+    const sent = await submit(
+      r.submissionsPort,
+      alice,
+      r.password,
+      { from: alice, to: [bob] },
+      encryptedOfSize(alice, bob, 300_000),
+    );
     assert.equal(sent.code, 552, sent.response);
   });
 
@@ -79,26 +127,43 @@ describe("SMTP submission", () => {
     try {
       const ehlo = await raw.command("EHLO [127.0.0.1]");
       assert.match(ehlo, /STARTTLS/);
-      const auth = await raw.command(`AUTH PLAIN ${Buffer.from(`\0${alice}\0${r.password}`).toString("base64")}`);
+      const auth = await raw.command(
+        `AUTH PLAIN ${Buffer.from(`\0${alice}\0${r.password}`).toString("base64")}`,
+      );
       assert.match(auth, /^5\d\d /);
       await raw.starttls();
       const ehlo2 = await raw.command("EHLO [127.0.0.1]");
       assert.match(ehlo2, /AUTH PLAIN LOGIN/);
       assert.doesNotMatch(ehlo2, /STARTTLS/);
       assert.match(await raw.command("MAIL FROM:<x@y>"), /^530 /, "unauthenticated MAIL is refused");
-      const ok = await raw.command(`AUTH PLAIN ${Buffer.from(`\0${alice}\0${r.password}`).toString("base64")}`);
+      const ok = await raw.command(
+        `AUTH PLAIN ${Buffer.from(`\0${alice}\0${r.password}`).toString("base64")}`,
+      );
       assert.match(ok, /^235 /);
     } finally {
       raw.close();
     }
-    const sent = await submit(r.submissionPort, alice, r.password, { from: alice, to: [bob] }, fixture("encrypted", alice, bob), { secure: false });
+    const sent = await submit(
+      r.submissionPort,
+      alice,
+      r.password,
+      { from: alice, to: [bob] },
+      fixture("encrypted", alice, bob),
+      { secure: false },
+    );
     assert.equal(sent.ok, true, sent.response);
   });
 
   test("an unknown local recipient gets a bounce, the known one the message", async () => {
     const ghost = `nobody123@${r.domain}`;
     const before = (await inbox(r, alice)).length;
-    const sent = await submit(r.submissionsPort, alice, r.password, { from: alice, to: [ghost, bob] }, fixture("encrypted", alice, ghost));
+    const sent = await submit(
+      r.submissionsPort,
+      alice,
+      r.password,
+      { from: alice, to: [ghost, bob] },
+      fixture("encrypted", alice, ghost),
+    );
     assert.equal(sent.ok, true, sent.response);
     const mails = await inbox(r, alice);
     assert.equal(mails.length, before + 1);
@@ -122,9 +187,14 @@ describe("SMTP submission rate limit", () => {
     const a = r.newAddress();
     const results = [];
     for (let i = 0; i < 6; i++)
-      results.push(await submit(r.submissionsPort, a, r.password, { from: a, to: [a] }, fixture("encrypted", a, a)));
+      results.push(
+        await submit(r.submissionsPort, a, r.password, { from: a, to: [a] }, fixture("encrypted", a, a)),
+      );
     const refused = results.filter((x) => x.code === 450);
-    assert.ok(results.slice(0, 3).every((x) => x.ok), "the burst passes");
+    assert.ok(
+      results.slice(0, 3).every((x) => x.ok),
+      "the burst passes",
+    );
     assert.ok(refused.length >= 2, JSON.stringify(results));
     assert.match(refused[0]!.response, new RegExp(`^450 4\\.7\\.1: Too much mail from ${a}`));
   });

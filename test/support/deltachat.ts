@@ -95,7 +95,11 @@ export class DcAccount {
       };
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((x) => x !== w);
-        reject(new Error(`${this.addr}: no ${kind} within ${timeoutMs} ms; recent events:\n  ${this.history.join("\n  ")}`));
+        reject(
+          new Error(
+            `${this.addr}: no ${kind} within ${timeoutMs} ms; recent events:\n  ${this.history.join("\n  ")}`,
+          ),
+        );
       }, timeoutMs);
       this.waiters.push(w);
     });
@@ -111,7 +115,11 @@ export class DcAccount {
   }
 
   /** The next `count` distinct messages that satisfy `pred`, in the order they were loaded. */
-  waitForMessages(pred: (m: DcMessage) => boolean, count: number, timeoutMs = DEFAULT_TIMEOUT): Promise<DcMessage[]> {
+  waitForMessages(
+    pred: (m: DcMessage) => boolean,
+    count: number,
+    timeoutMs = DEFAULT_TIMEOUT,
+  ): Promise<DcMessage[]> {
     return new Promise((resolve, reject) => {
       const checked = new Set<number>();
       const found: DcMessage[] = [];
@@ -209,7 +217,11 @@ export class DeltaChat {
   private constructor(opts: StartOptions) {
     this.dir = mkdtempSync(join(tmpdir(), "chatrelay-dc-"));
     this.child = spawn(binaryPath(), [], {
-      env: { PATH: process.env.PATH ?? "", DC_ACCOUNTS_PATH: join(this.dir, "accounts"), RUST_LOG: process.env.RUST_LOG ?? "info" },
+      env: {
+        PATH: process.env.PATH ?? "",
+        DC_ACCOUNTS_PATH: join(this.dir, "accounts"),
+        RUST_LOG: process.env.RUST_LOG ?? "info",
+      },
       stdio: ["pipe", "pipe", opts.stderr ? "inherit" : "ignore"],
     });
     this.exited = new Promise((resolve) => this.child.once("exit", () => resolve()));
@@ -217,7 +229,9 @@ export class DeltaChat {
       if (!this.closing) console.error(`deltachat-rpc-server exited unexpectedly (${code ?? signal})`);
     });
     this.client = new StdioDeltaChat(this.child.stdin, this.child.stdout, true);
-    this.client.on("ALL", (accountId: number, event: DcEvent) => this.accounts.get(accountId)?.onEvent(event));
+    this.client.on("ALL", (accountId: number, event: DcEvent) =>
+      this.accounts.get(accountId)?.onEvent(event),
+    );
   }
 
   static async start(opts: StartOptions = {}): Promise<DeltaChat> {
@@ -270,10 +284,7 @@ export class DeltaChat {
     this.closing = true;
     if (this.child.exitCode === null && this.child.signalCode === null) {
       try {
-        await Promise.race([
-          this.rpc.stopIoForAllAccounts(),
-          new Promise((r) => setTimeout(r, 2000)),
-        ]);
+        await Promise.race([this.rpc.stopIoForAllAccounts(), new Promise((r) => setTimeout(r, 2000))]);
       } catch {
         // the process may already be gone
       }

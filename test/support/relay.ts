@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { testConfig } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/types.ts";
-import { silentLogger, type Logger } from "../../src/log.ts";
+import { type Logger, silentLogger } from "../../src/log.ts";
 import { Relay } from "../../src/relay.ts";
 
 export interface TestRelay {
@@ -61,7 +61,8 @@ export async function startTestRelay(
     },
     async close() {
       await relay.stop(1000);
-      if (!opts.keepDataDir && overrides.data_dir === undefined) rmSync(dataDir, { recursive: true, force: true });
+      if (!opts.keepDataDir && overrides.data_dir === undefined)
+        rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

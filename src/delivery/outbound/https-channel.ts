@@ -15,7 +15,9 @@ export interface HttpsTarget {
   timeoutMs: number;
 }
 
-export type HttpsOutcome = { ok: true; status: number; text: string } | { ok: false; status?: number; error: string };
+export type HttpsOutcome =
+  | { ok: true; status: number; text: string }
+  | { ok: false; status?: number; error: string };
 
 export function postMxdeliv(
   target: HttpsTarget,

@@ -175,7 +175,12 @@ export class OutboundQueue implements Outbound {
     for (const rcpt of payload.recipients) {
       const reply = replies.get(rcpt) ?? { code: 451, text: "4.4.1 No answer from any MX host" };
       if (reply.code >= 200 && reply.code < 300) continue;
-      if (reply.code >= 500) failed.push({ recipient: rcpt, status: enhancedStatus(reply), diagnostic: `${reply.code} ${reply.text}` });
+      if (reply.code >= 500)
+        failed.push({
+          recipient: rcpt,
+          status: enhancedStatus(reply),
+          diagnostic: `${reply.code} ${reply.text}`,
+        });
       else {
         retry.push(rcpt);
         lastError = `${reply.code} ${reply.text}`;
@@ -185,16 +190,28 @@ export class OutboundQueue implements Outbound {
     const expired = this.now() - job.createdAt >= lifetimeMs;
     if (retry.length && expired) {
       for (const rcpt of retry.splice(0))
-        failed.push({ recipient: rcpt, status: "4.4.7", diagnostic: `${lastError ?? "delivery time expired"} (gave up after the queue lifetime)` });
+        failed.push({
+          recipient: rcpt,
+          status: "4.4.7",
+          diagnostic: `${lastError ?? "delivery time expired"} (gave up after the queue lifetime)`,
+        });
     }
     if (failed.length) {
       log.info({ domain: payload.domain, count: failed.length }, "outbound: permanent failure, bouncing");
       await this.deps.onFailed(payload.mailFrom, message, failed);
     }
     if (retry.length) {
-      const next: OutboundPayload = { ...payload, recipients: retry, attempts: payload.attempts + 1, lastError };
+      const next: OutboundPayload = {
+        ...payload,
+        recipients: retry,
+        attempts: payload.attempts + 1,
+        lastError,
+      };
       const delay = retryDelayMs(payload.attempts, this.deps.random);
-      log.info({ domain: payload.domain, count: retry.length, retry_in_s: Math.round(delay / 1000) }, "outbound: deferred");
+      log.info(
+        { domain: payload.domain, count: retry.length, retry_in_s: Math.round(delay / 1000) },
+        "outbound: deferred",
+      );
       await store.rescheduleJob(job.id, this.now() + delay, lastError ?? null, next);
     } else {
       await store.deleteJob(job.id);
@@ -223,7 +240,14 @@ export class OutboundQueue implements Outbound {
       const smtpOnlyUntil = this.smtpOnly.get(host) ?? 0;
       if (smtpOnlyUntil <= this.now() && config.outbound_https_port > 0) {
         for (const address of addresses) {
-          const target = { name: host, address, port: config.outbound_https_port, rejectUnauthorized: !relaxed, ca: this.deps.ca, timeoutMs };
+          const target = {
+            name: host,
+            address,
+            port: config.outbound_https_port,
+            rejectUnauthorized: !relaxed,
+            ca: this.deps.ca,
+            timeoutMs,
+          };
           const r = await postMxdeliv(target, envelope, message);
           if (r.ok) {
             for (const rcpt of payload.recipients) replies.set(rcpt, { code: 250, text: "2.0.0 OK (HTTPS)" });
@@ -234,14 +258,22 @@ export class OutboundQueue implements Outbound {
       }
       if (config.outbound_smtp_port <= 0) continue;
       for (const address of addresses) {
-        const target = { name: host, address, port: config.outbound_smtp_port, rejectUnauthorized: !relaxed, ca: this.deps.ca, timeoutMs };
+        const target = {
+          name: host,
+          address,
+          port: config.outbound_smtp_port,
+          rejectUnauthorized: !relaxed,
+          ca: this.deps.ca,
+          timeoutMs,
+        };
         const r = await this.pool.send(target, envelope, message);
         if (r.kind === "unreachable") {
           lastError = r.error;
           this.smtpOnly.delete(host);
           continue;
         }
-        if ([...r.replies.values()].some((x) => x.code < 300)) this.smtpOnly.set(host, this.now() + SMTP_ONLY_MS);
+        if ([...r.replies.values()].some((x) => x.code < 300))
+          this.smtpOnly.set(host, this.now() + SMTP_ONLY_MS);
         return r.replies;
       }
     }

@@ -101,7 +101,11 @@ export class SmtpPool {
     this.idle.set(key, list);
   }
 
-  async send(t: SmtpTarget, envelope: { mailFrom: string; recipients: string[] }, message: Buffer): Promise<SmtpOutcome> {
+  async send(
+    t: SmtpTarget,
+    envelope: { mailFrom: string; recipients: string[] },
+    message: Buffer,
+  ): Promise<SmtpOutcome> {
     let conn: SMTPConnection;
     try {
       conn = await this.take(t);

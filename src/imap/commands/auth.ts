@@ -17,7 +17,10 @@ async function failedLogin(s: Session, text = "Authentication failed."): Promise
   return no(text, "AUTHENTICATIONFAILED");
 }
 
-const PRIVACY = no("Plaintext authentication disallowed on non-secure (SSL/TLS) connections.", "PRIVACYREQUIRED");
+const PRIVACY = no(
+  "Plaintext authentication disallowed on non-secure (SSL/TLS) connections.",
+  "PRIVACYREQUIRED",
+);
 
 async function authenticateUser(s: Session, user: string, password: string): Promise<Result> {
   if (!s.transport.tls) return PRIVACY;

@@ -6,8 +6,8 @@
 import type { MessageRecord } from "../../store/types.ts";
 import { INVALID_SET, loadRecords, resolveTargets } from "../messages.ts";
 import type { Session } from "../session.ts";
-import { formatSequenceSet } from "../wire/sequence.ts";
 import type { SequenceSet } from "../wire/sequence.ts";
+import { formatSequenceSet } from "../wire/sequence.ts";
 import { bad, type CommandSpec, no, ok, type Result, SELECTED } from "./types.ts";
 
 async function transfer(

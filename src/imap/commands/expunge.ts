@@ -9,7 +9,11 @@ import type { Session } from "../session.ts";
 import { type CommandSpec, no, ok, SELECTED } from "./types.ts";
 
 /** Removes the \Deleted messages of a mailbox (only UIDs in `allowed`, if given); publishes the removal. */
-export async function expungeDeleted(s: Session, mailboxId: number, allowed: Set<number> | null): Promise<void> {
+export async function expungeDeleted(
+  s: Session,
+  mailboxId: number,
+  allowed: Set<number> | null,
+): Promise<void> {
   const records = await s.ctx.store.listMessages(mailboxId);
   const doomed = records
     .filter((r) => r.flags.includes("\\Deleted") && (!allowed || allowed.has(r.uid)))

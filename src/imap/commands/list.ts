@@ -68,7 +68,12 @@ function entries(mailboxes: Mailbox[]): Entry[] {
 }
 
 function write(s: Session, kind: "LIST" | "LSUB", attrs: string[], name: string): void {
-  s.write(new Response().text(`* ${kind} (${attrs.join(" ")}) "/" `).astring(name).build());
+  s.write(
+    new Response()
+      .text(`* ${kind} (${attrs.join(" ")}) "/" `)
+      .astring(name)
+      .build(),
+  );
 }
 
 export const list: CommandSpec<"LIST"> = {

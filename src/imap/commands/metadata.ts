@@ -66,7 +66,8 @@ function serverValue(config: Config, entry: string, nowSeconds: number): string 
 export async function validDeviceTokens(s: Session, nowSeconds: number): Promise<string[]> {
   const out: string[] = [];
   for (const t of await s.ctx.store.getDeviceTokens(s.user)) {
-    if (t.updatedAt > nowSeconds - TOKEN_LIFETIME && t.updatedAt <= nowSeconds + FUTURE_SLACK) out.push(t.token);
+    if (t.updatedAt > nowSeconds - TOKEN_LIFETIME && t.updatedAt <= nowSeconds + FUTURE_SLACK)
+      out.push(t.token);
     else await s.ctx.store.deleteDeviceToken(s.user, t.token);
   }
   return out;
@@ -75,7 +76,9 @@ export async function validDeviceTokens(s: Session, nowSeconds: number): Promise
 /** RFC 5464 §3.2: entry names start with /private or /shared; no wildcards or consecutive slashes. */
 function validEntry(entry: string): boolean {
   return (
-    /^\/(private|shared)(\/[^/*%\x00-\x1f\x7f]+)*$/.test(entry) && !entry.endsWith("/") && entry.length <= 1024
+    /^\/(private|shared)(\/[^/*%\x00-\x1f\x7f]+)*$/.test(entry) &&
+    !entry.endsWith("/") &&
+    entry.length <= 1024
   );
 }
 
@@ -118,7 +121,9 @@ export const getmetadata: CommandSpec<"GETMETADATA"> = {
         longest = Math.max(longest, size);
         continue;
       }
-      r.text(first ? key : ` ${key}`).text(" ").string(value);
+      r.text(first ? key : ` ${key}`)
+        .text(" ")
+        .string(value);
       first = false;
     }
     if (!first) s.write(r.text(")").build());

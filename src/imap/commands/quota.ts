@@ -21,7 +21,13 @@ export const getquotaroot: CommandSpec<"GETQUOTAROOT"> = {
     const mb = await s.ctx.store.getMailbox(s.user, cmd.mailbox);
     if (!mb) return no("Mailbox doesn't exist.", "NONEXISTENT");
     const line = await quotaLine(s);
-    s.write(new Response().text("* QUOTAROOT ").astring(mb.name).text(` ${quote(QUOTA_ROOT)}`).build());
+    s.write(
+      new Response()
+        .text("* QUOTAROOT ")
+        .astring(mb.name)
+        .text(` ${quote(QUOTA_ROOT)}`)
+        .build(),
+    );
     s.write(line);
     return ok("Getquotaroot completed.");
   },

@@ -44,7 +44,13 @@ export const status: CommandSpec<"STATUS"> = {
       }
       values.push(`${item} ${n}`);
     }
-    s.write(new Response().text("* STATUS ").astring(mb.name).text(` (${values.join(" ")})`).build());
+    s.write(
+      new Response()
+        .text("* STATUS ")
+        .astring(mb.name)
+        .text(` (${values.join(" ")})`)
+        .build(),
+    );
     return ok("Status completed.");
   },
 };

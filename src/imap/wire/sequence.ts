@@ -111,4 +111,3 @@ export function formatSequenceSet(numbers: number[]): string {
   }
   return parts.join(",");
 }
-

@@ -101,7 +101,9 @@ export async function startImap(
 }
 
 /** A small RFC 5322 message. */
-export function message(opts: { subject?: string; from?: string; to?: string; body?: string; id?: string } = {}): string {
+export function message(
+  opts: { subject?: string; from?: string; to?: string; body?: string; id?: string } = {},
+): string {
   counter++;
   return [
     `From: ${opts.from ?? "Alice <alice@example.org>"}`,

@@ -109,7 +109,9 @@ export class RawClient {
 
   /** Sends `tag command` and reads up to the tagged response; returns [untagged..., tagged]. */
   async command(tag: string, text: string | Buffer, timeoutMs = 10000): Promise<string[]> {
-    this.write(typeof text === "string" ? `${tag} ${text}\r\n` : Buffer.concat([Buffer.from(`${tag} `), text]));
+    this.write(
+      typeof text === "string" ? `${tag} ${text}\r\n` : Buffer.concat([Buffer.from(`${tag} `), text]),
+    );
     return this.until(tag, timeoutMs);
   }
 
