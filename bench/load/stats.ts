@@ -34,7 +34,7 @@ export function median(samples: number[]): number | undefined {
 
 /** "p50 1.2  p90 …  (n=…)" for the table. */
 export function formatSummary(s: Summary | undefined, unit = "ms"): string {
-  if (!s || !s.n) return "n/a";
+  if (!s?.n) return "n/a";
   return `p50 ${s.p50} ${unit}  p90 ${s.p90}  p99 ${s.p99}  max ${s.max}  (n=${s.n})`;
 }
 

@@ -15,7 +15,7 @@
 import { addressDomain, isIpDomain, isLocalDomain } from "../config/domain.ts";
 import type { Config } from "../config/types.ts";
 import type { Logger } from "../log.ts";
-import { checkIncoming, checkIpLiteral, checkOutgoing } from "../policy/gate.ts";
+import { checkIncoming, checkIpLiteral, checkOutgoing, checkSender } from "../policy/gate.ts";
 import { Gcra } from "../policy/gcra.ts";
 import { rewriteSubmitted } from "../policy/rewrite.ts";
 import { buildBounce, type FailedRecipient } from "./bounce.ts";
@@ -75,11 +75,10 @@ export class Delivery {
     return { code: 451, text: "4.4.0 Delivery to other domains is not available on this relay yet" };
   }
 
-  /** Reference §3.3: GCRA per envelope sender, checked at MAIL FROM. */
+  /** Reference §3.3: MAIL FROM on submission: one "@", then GCRA per envelope sender. */
   admitSender(mailFrom: string): Reply | undefined {
-    const r = this.limiter.take(mailFrom.toLowerCase());
-    if (r.ok) return undefined;
-    return { code: 450, text: `4.7.1: Too much mail from ${mailFrom}` };
+    const v = checkSender(mailFrom, this.limiter);
+    return v.ok ? undefined : { code: v.code, text: v.text };
   }
 
   async accept(envelope: Envelope, message: Buffer, origin: Origin): Promise<Reply> {

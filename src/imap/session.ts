@@ -11,7 +11,7 @@ import { capabilityText } from "./capabilities.ts";
 import { COMMANDS } from "./commands/index.ts";
 import type { AnyCommandSpec, Result, SessionState } from "./commands/types.ts";
 import type { ServerContext, SessionLike } from "./context.ts";
-import type { MailboxView } from "./mailbox-view.ts";
+import { MailboxView } from "./mailbox-view.ts";
 import { Transport } from "./transport.ts";
 import { parseCommand } from "./wire/command.ts";
 import { Framer } from "./wire/framer.ts";
@@ -351,7 +351,7 @@ export class Session implements SessionLike {
     const v = this.view;
     if (!v) return;
     if (e.kind === "flags" && e.origin === this) return;
-    if (Math.random() < 0.97) v.apply(e);
+    v.apply(e);
     if (v.suspect) void this.checkSuspects();
     // RFC 2177: during IDLE every change is reported at once, EXPUNGE included.
     if (this.idling) {

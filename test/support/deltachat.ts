@@ -141,7 +141,10 @@ export class DcAccount {
       };
       const watch = (kind: "IncomingMsg" | "MsgsChanged"): Waiter => ({
         kind,
-        test: (e) => (check((e as EventOf<typeof kind>).msgId), false),
+        test: (e) => {
+          check((e as EventOf<typeof kind>).msgId);
+          return false;
+        },
         resolve() {},
       });
       const watchers = [watch("IncomingMsg"), watch("MsgsChanged")];

@@ -13,7 +13,7 @@ import type { Config } from "../../../src/config/types.ts";
 import { LocalEventBus } from "../../../src/events/bus.ts";
 import type { SessionLimits } from "../../../src/imap/context.ts";
 import { ImapServer } from "../../../src/imap/server.ts";
-import { silentLogger } from "../../../src/log.ts";
+import { type Logger, silentLogger } from "../../../src/log.ts";
 import { openStore } from "../../../src/store/open.ts";
 import type { MessageRecord, Store } from "../../../src/store/types.ts";
 import { type KeyAndCert, selfSignedCertificate } from "../../../src/tls/selfsigned.ts";
@@ -46,7 +46,7 @@ export interface ImapHarness {
 let counter = 0;
 
 export async function startImap(
-  opts: { config?: Partial<Config>; limits?: Partial<SessionLimits> } = {},
+  opts: { config?: Partial<Config>; limits?: Partial<SessionLimits>; log?: Logger } = {},
 ): Promise<ImapHarness> {
   const dir = mkdtempSync(join(tmpdir(), "chatrelay-imap-"));
   const config = testConfig({ data_dir: dir, ...opts.config });
@@ -59,7 +59,7 @@ export async function startImap(
     store,
     accounts,
     bus,
-    log: silentLogger,
+    log: opts.log ?? silentLogger,
     tls: cert,
     limits: { failedLoginDelay: [20, 40], ...opts.limits },
   });
