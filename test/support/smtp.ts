@@ -25,6 +25,9 @@ export async function submit(
     secure: opts.secure ?? true,
     requireTLS: true,
     auth: { user, pass: password },
+    connectionTimeout: 30_000,
+    greetingTimeout: 30_000,
+    socketTimeout: 60_000,
     tls: { rejectUnauthorized: false },
   });
   try {
