@@ -38,7 +38,7 @@ export const OPTIONS = {
     "",
     "external target: comma list of process names (/proc/PID/comm) whose memory is summed",
   ),
-  "cpu-prof": b(false, "run the chatrelay child with --cpu-prof (profile in bench/results/)"),
+  "cpu-prof": b(false, "CPU-profile the chatrelay child during each scenario (bench/results/profiles/)"),
   accounts: n(12_500, "accounts pre-created in the chatrelay child"),
   // --- (a) latency ---
   receivers: n(0, "receivers in IDLE (default: 1000 for latency, 50 for throughput)"),

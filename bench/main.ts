@@ -9,6 +9,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { FlagError, type Flags, parseFlags, usage } from "./flags.ts";
+import { summarizeProfile } from "./load/cpuprofile.ts";
 import { machineBusySeconds } from "./load/procmem.ts";
 import { round1 } from "./load/stats.ts";
 import { formatTable, type Results, writeJson } from "./report.ts";
@@ -157,7 +158,17 @@ async function main(): Promise<number> {
           results.target = target.describe;
           console.log(`   target: ${target.describe}`);
         }
+        const profile = flags["cpu-prof"] && target?.child && ON_TARGET.has(name);
+        if (profile) target!.child!.profileStart();
         scenarios[name] = await runScenario(name, flags, given as Set<string>, target);
+        if (profile) {
+          const path = join(RESULTS_DIR, "profiles", `${startedAt.replace(/[:.]/g, "-")}-${name}.cpuprofile`);
+          await target!.child!.profileStop(path);
+          const summary = summarizeProfile(path, 12);
+          (scenarios[name] as Record<string, unknown>).profile = { path, ...summary };
+          console.log(`   relay CPU profile: ${path}\n   ${summary.idleShare}% idle; self time of the busy part:`);
+          for (const r of summary.rows) console.log(`   ${String(r.selfMs).padStart(7)} ms ${String(r.share).padStart(5)}%  ${r.fn}`);
+        }
       } catch (e) {
         failed = true;
         scenarios[name] = { error: String((e as Error)?.stack ?? e) };
@@ -178,7 +189,6 @@ async function main(): Promise<number> {
   const out = flags.out || join(RESULTS_DIR, `${startedAt.replace(/[:.]/g, "-")}.json`);
   writeJson(out, results);
   console.log(`\n${formatTable(results)}\n\nJSON: ${out}`);
-  if (flags["cpu-prof"]) console.log(`CPU profile of the relay: ${join(RESULTS_DIR, "profiles")}/`);
   return failed ? 1 : 0;
 }
 

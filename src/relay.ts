@@ -140,6 +140,15 @@ export class Relay {
     return relay;
   }
 
+  /** Re-reads the certificate (external mode: after a renewal) and hands it to every listener. */
+  async reloadCertificate(): Promise<void> {
+    const { key, cert } = await loadTlsMaterial(this.parts.config);
+    this.parts.imap.setCertificate(key, cert);
+    this.parts.smtp.setCertificate(key, cert);
+    this.parts.http.setCertificate(key, cert);
+    this.parts.log.info("certificate reloaded");
+  }
+
   private async listen(name: ListenerName, port: number, start: () => Promise<Server>): Promise<void> {
     // a negative port ("off" in the file) disables a listener; 0 picks a free one
     if (port < 0) return;

@@ -1,6 +1,7 @@
 /** Starts chatrelay as a benchmark target in a child process (target/relay-child.ts). */
 import { type ChildProcess, fork } from "node:child_process";
 import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Config } from "../../src/config/types.ts";
 import type { ChildMessage, ChildSpec } from "./relay-child.ts";
@@ -12,6 +13,10 @@ export interface ChatrelayChild {
   host: string;
   /** Runs a full GC in the child and returns its memory (bytes). */
   gc(): Promise<Extract<ChildMessage, { kind: "memory" }>>;
+  /** Starts a CPU profile of the relay's main thread (V8 inspector). */
+  profileStart(): void;
+  /** Stops it and writes the .cpuprofile to `path`. */
+  profileStop(path: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -22,8 +27,6 @@ export interface ChildOptions {
   domain: string;
   password: string;
   config?: Partial<Config>;
-  /** Write a V8 CPU profile of the relay process into this folder. */
-  cpuProfDir?: string;
   logLevel?: string;
 }
 
@@ -31,10 +34,6 @@ const CHILD = fileURLToPath(new URL("./relay-child.ts", import.meta.url));
 
 export async function startChatrelay(opts: ChildOptions): Promise<ChatrelayChild> {
   const execArgv = ["--expose-gc", "--import", "tsx"];
-  if (opts.cpuProfDir) {
-    mkdirSync(opts.cpuProfDir, { recursive: true });
-    execArgv.push("--cpu-prof", `--cpu-prof-dir=${opts.cpuProfDir}`);
-  }
   const child: ChildProcess = fork(CHILD, [], { execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const spec: ChildSpec = {
@@ -57,21 +56,33 @@ export async function startChatrelay(opts: ChildOptions): Promise<ChatrelayChild
     child.on("message", onMessage);
     child.once("exit", (code) => reject(new Error(`chatrelay child exited (${code}) before it was ready`)));
   });
+  const reply = <K extends ChildMessage["kind"]>(kind: K) =>
+    new Promise<Extract<ChildMessage, { kind: K }>>((resolve) => {
+      const onMessage = (m: ChildMessage) => {
+        if (m.kind !== kind) return;
+        child.off("message", onMessage);
+        resolve(m as Extract<ChildMessage, { kind: K }>);
+      };
+      child.on("message", onMessage);
+    });
   return {
     pid: ready.pid,
     ports: ready.ports,
     dataDir: ready.dataDir,
     host: opts.config?.listen_address ?? "127.0.0.1",
     gc() {
-      return new Promise((resolve) => {
-        const onMessage = (m: ChildMessage) => {
-          if (m.kind !== "memory") return;
-          child.off("message", onMessage);
-          resolve(m);
-        };
-        child.on("message", onMessage);
-        child.send({ cmd: "gc" });
-      });
+      const r = reply("memory");
+      child.send({ cmd: "gc" });
+      return r;
+    },
+    profileStart() {
+      child.send({ cmd: "profile-start" });
+    },
+    async profileStop(path: string) {
+      mkdirSync(dirname(path), { recursive: true });
+      const r = reply("profile");
+      child.send({ cmd: "profile-stop", path });
+      await r;
     },
     async stop() {
       if (child.exitCode === null) {

@@ -3,9 +3,12 @@
  * CPU are its own. Started by target/chatrelay.ts with an IPC channel:
  * the parent sends the spec, the child pre-creates the accounts, starts the
  * relay on ephemeral ports and answers {ready, ports}; then it serves
- * {cmd: "gc"} (collect garbage, report memory) and {cmd: "stop"}.
+ * {cmd: "gc"} (collect garbage, report memory), {cmd: "profile-start"} and
+ * {cmd: "profile-stop", path} (a V8 CPU profile of the main thread, written to
+ * path) and {cmd: "stop"}.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { newSalt, sha512Crypt } from "../../src/accounts/sha512-crypt.ts";
@@ -30,6 +33,7 @@ export interface ChildSpec {
 export type ChildMessage =
   | { kind: "ready"; ports: Relay["ports"]; pid: number; dataDir: string }
   | { kind: "memory"; rss: number; heapUsed: number; external: number; arrayBuffers: number }
+  | { kind: "profile"; path: string }
   | { kind: "error"; message: string };
 
 const send = (m: ChildMessage) => process.send?.(m);
@@ -68,8 +72,21 @@ async function main(spec: ChildSpec): Promise<void> {
   });
   const log = spec.logLevel ? createLogger(spec.logLevel, process.stderr as never) : silentLogger;
   const relay = await Relay.start(config, log);
-  process.on("message", (m: { cmd: string }) => {
-    if (m.cmd === "gc") {
+  let inspector: Session | undefined;
+  process.on("message", (m: { cmd: string; path?: string }) => {
+    if (m.cmd === "profile-start") {
+      inspector = new Session();
+      inspector.connect();
+      inspector.post("Profiler.enable", () => inspector!.post("Profiler.start"));
+    } else if (m.cmd === "profile-stop" && inspector) {
+      const session = inspector;
+      session.post("Profiler.stop", (err, res) => {
+        if (!err) writeFileSync(m.path!, JSON.stringify(res.profile));
+        session.disconnect();
+        send({ kind: "profile", path: m.path! });
+      });
+      inspector = undefined;
+    } else if (m.cmd === "gc") {
       (globalThis as { gc?: () => void }).gc?.();
       const u = process.memoryUsage();
       send({

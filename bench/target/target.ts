@@ -2,7 +2,6 @@
  * What the load generator points at: chatrelay started here in a child
  * process (default), or any IMAP/SMTP server given by host and port.
  */
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Flags } from "../flags.ts";
 import { type AccountSource, fileAccounts, patternAccounts } from "../load/accounts.ts";
@@ -63,7 +62,6 @@ export async function openTarget(flags: Flags): Promise<Target> {
     start: flags["user-start"],
     domain: flags.domain,
     password: flags.password,
-    cpuProfDir: flags["cpu-prof"] ? join(RESULTS_DIR, "profiles") : undefined,
   });
   const host = child.host;
   // implicit TLS on 993/465-style ports unless asked otherwise

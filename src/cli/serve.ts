@@ -21,7 +21,7 @@ export async function runServe(configPath: string | undefined): Promise<number> 
     "chatrelay started",
   );
   process.stdout.write(
-    `chatrelay ${config.mail_domain} (${config.source}) listening: ${ports}\ndata in ${config.data_dir}; Ctrl-C stops.\n`,
+    `chatrelay ${config.mail_domain} (${config.source}) listening: ${ports}\ndata in ${config.data_dir}; Ctrl-C stops, SIGHUP reloads the certificate.\n`,
   );
 
   await new Promise<void>((resolve) => {
@@ -44,6 +44,11 @@ export async function runServe(configPath: string | undefined): Promise<number> 
         },
       );
     };
+    process.on("SIGHUP", () => {
+      relay
+        .reloadCertificate()
+        .catch((e: unknown) => log.error({ err: (e as Error).message }, "certificate reload failed"));
+    });
     process.on("SIGINT", () => stop("SIGINT"));
     process.on("SIGTERM", () => stop("SIGTERM"));
   });
