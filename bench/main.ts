@@ -15,7 +15,7 @@ import { round1 } from "./load/stats.ts";
 import { formatTable, type Results, writeJson } from "./report.ts";
 import { deltachat } from "./scenarios/deltachat.ts";
 import { federation } from "./scenarios/federation.ts";
-import { latency } from "./scenarios/latency.ts";
+import { latency, type MeasureHooks } from "./scenarios/latency.ts";
 import { login } from "./scenarios/login.ts";
 import { memory } from "./scenarios/memory.ts";
 import { throughput } from "./scenarios/throughput.ts";
@@ -54,29 +54,38 @@ export async function runScenario(
   flags: Flags,
   given: Set<string>,
   target?: Target,
+  hooks?: MeasureHooks,
 ): Promise<unknown> {
   const receivers = (def: number) => (given.has("receivers") ? flags.receivers : def);
   switch (name) {
     case "latency":
-      return latency(target!, {
-        receivers: receivers(1000),
-        senders: flags["latency-senders"],
-        messages: flags["latency-messages"],
-        warmup: flags.warmup,
-        size: flags.size,
-        existsTimeoutMs: flags["exists-timeout"],
-        seed: flags.seed,
-      });
+      return latency(
+        target!,
+        {
+          receivers: receivers(1000),
+          senders: flags["latency-senders"],
+          messages: flags["latency-messages"],
+          warmup: flags.warmup,
+          size: flags.size,
+          existsTimeoutMs: flags["exists-timeout"],
+          seed: flags.seed,
+        },
+        hooks,
+      );
     case "throughput":
-      return throughput(target!, {
-        receivers: receivers(50),
-        senders: flags.senders,
-        messages: flags["throughput-messages"],
-        size: flags.size,
-        lateMs: flags["late-ms"],
-        drainTimeoutMs: flags["drain-timeout"],
-        seed: flags.seed,
-      });
+      return throughput(
+        target!,
+        {
+          receivers: receivers(50),
+          senders: flags.senders,
+          messages: flags["throughput-messages"],
+          size: flags.size,
+          lateMs: flags["late-ms"],
+          drainTimeoutMs: flags["drain-timeout"],
+          seed: flags.seed,
+        },
+        hooks,
+      );
     case "memory":
       return memory(target!, {
         sessions: flags.sessions,
@@ -158,16 +167,31 @@ async function main(): Promise<number> {
           results.target = target.describe;
           console.log(`   target: ${target.describe}`);
         }
-        const profile = flags["cpu-prof"] && target?.child && ON_TARGET.has(name);
-        if (profile) target!.child!.profileStart();
-        scenarios[name] = await runScenario(name, flags, given as Set<string>, target);
-        if (profile) {
-          const path = join(RESULTS_DIR, "profiles", `${startedAt.replace(/[:.]/g, "-")}-${name}.cpuprofile`);
-          await target!.child!.profileStop(path);
+        const child = flags["cpu-prof"] && ON_TARGET.has(name) ? target?.child : undefined;
+        const path = join(RESULTS_DIR, "profiles", `${startedAt.replace(/[:.]/g, "-")}-${name}.cpuprofile`);
+        // latency and throughput profile only their measured part, the others all of it
+        const measured = name === "latency" || name === "throughput";
+        const hooks = child && {
+          measureStart: () => child.profileStart(),
+          measureEnd: () => child.profileStop(path),
+        };
+        if (child && !measured) child.profileStart();
+        scenarios[name] = await runScenario(
+          name,
+          flags,
+          given as Set<string>,
+          target,
+          measured ? hooks : undefined,
+        );
+        if (child) {
+          if (!measured) await child.profileStop(path);
           const summary = summarizeProfile(path, 12);
           (scenarios[name] as Record<string, unknown>).profile = { path, ...summary };
-          console.log(`   relay CPU profile: ${path}\n   ${summary.idleShare}% idle; self time of the busy part:`);
-          for (const r of summary.rows) console.log(`   ${String(r.selfMs).padStart(7)} ms ${String(r.share).padStart(5)}%  ${r.fn}`);
+          console.log(
+            `   relay CPU profile: ${path}\n   ${summary.idleShare}% idle; self time of the busy part:`,
+          );
+          for (const r of summary.rows)
+            console.log(`   ${String(r.selfMs).padStart(7)} ms ${String(r.share).padStart(5)}%  ${r.fn}`);
         }
       } catch (e) {
         failed = true;

@@ -27,7 +27,13 @@ interface Waiting {
   reject: (e: Error) => void;
 }
 
-export async function latency(target: Target, o: LatencyOptions) {
+/** Called around the measured part (e.g. to profile only that). */
+export interface MeasureHooks {
+  measureStart(): void;
+  measureEnd(): Promise<void>;
+}
+
+export async function latency(target: Target, o: LatencyOptions, hooks?: MeasureHooks) {
   const factory = new MessageFactory(o.size);
   const rand = seededRandom(o.seed);
   const t0Setup = performance.now();
@@ -96,6 +102,7 @@ export async function latency(target: Target, o: LatencyOptions) {
     }
   };
   for (let i = 0; i < o.warmup; i++) await one(senders[i % senders.length]!, false);
+  hooks?.measureStart();
   let issued = 0;
   const t0 = performance.now();
   await Promise.all(
@@ -107,6 +114,7 @@ export async function latency(target: Target, o: LatencyOptions) {
     }),
   );
   const durationS = (performance.now() - t0) / 1000;
+  await hooks?.measureEnd();
   closeAll(receivers, senders);
   return {
     params: o,

@@ -8,6 +8,7 @@ import { MessageFactory } from "../load/payload.ts";
 import { round1, seededRandom, summarize, tally } from "../load/stats.ts";
 import type { Target } from "../target/target.ts";
 import { closeAll, openReceivers, openSenders } from "./common.ts";
+import type { MeasureHooks } from "./latency.ts";
 
 export interface ThroughputOptions {
   receivers: number;
@@ -19,7 +20,7 @@ export interface ThroughputOptions {
   seed: number;
 }
 
-export async function throughput(target: Target, o: ThroughputOptions) {
+export async function throughput(target: Target, o: ThroughputOptions, hooks?: MeasureHooks) {
   const factory = new MessageFactory(o.size);
   const rand = seededRandom(o.seed);
   const receivers = await openReceivers(target, 0, o.receivers);
@@ -56,6 +57,7 @@ export async function throughput(target: Target, o: ThroughputOptions) {
     r.conn.onClose = (e) => tally(errors, new Error(`receiver closed: ${e.message}`));
   });
   const plan = Array.from({ length: o.messages }, () => Math.floor(rand() * receivers.length));
+  hooks?.measureStart();
   let next = 0;
   const t0 = performance.now();
   await Promise.all(
@@ -94,6 +96,7 @@ export async function throughput(target: Target, o: ThroughputOptions) {
     onProgress();
   });
   const tEnd = totalSeen >= accepted ? lastExists : performance.now();
+  await hooks?.measureEnd();
   closeAll(receivers, senders);
   const durationS = (tEnd - t0) / 1000;
   return {

@@ -11,7 +11,7 @@ import { capabilityText } from "./capabilities.ts";
 import { COMMANDS } from "./commands/index.ts";
 import type { AnyCommandSpec, Result, SessionState } from "./commands/types.ts";
 import type { ServerContext, SessionLike } from "./context.ts";
-import { MailboxView } from "./mailbox-view.ts";
+import type { MailboxView } from "./mailbox-view.ts";
 import { Transport } from "./transport.ts";
 import { parseCommand } from "./wire/command.ts";
 import { Framer } from "./wire/framer.ts";
@@ -121,6 +121,8 @@ export class Session implements SessionLike {
   }
 
   private onDrain(): void {
+    // A client that reads is alive, however long its download takes.
+    this.touch();
     if (this.transport.backlog <= OUT_HIGH) {
       const waiters = this.drainWaiters;
       this.drainWaiters = null;

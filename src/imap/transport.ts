@@ -112,6 +112,8 @@ export class Transport {
   startTls(context: SecureContext): Promise<void> {
     const plain = this.socket;
     this.detach(plain);
+    // A paused plain socket would never deliver the handshake.
+    plain.resume();
     // The minimum TLS version is part of the secure context.
     const secure = new TLSSocket(plain, { isServer: true, secureContext: context });
     this.socket = secure;
@@ -141,6 +143,7 @@ export class Transport {
     inflate.on("error", () => this.destroy());
     deflate.on("data", (c: Buffer) => socket.write(c));
     deflate.on("error", () => this.destroy());
+    deflate.on("drain", this.onSocketDrain);
     this.inflate = inflate;
     this.deflate = deflate;
     for (const b of pending) inflate.write(b);

@@ -23,8 +23,12 @@ function maxBacklog(): number {
 
 test("unknown, malformed and overlong commands get BAD; the session goes on", async () => {
   const c = await loggedIn(h.port, await h.newUser(), h.password);
-  assert.deepEqual(await c.command("a", "FROBNICATE"), ["a BAD Error in IMAP command FROBNICATE: unknown command FROBNICATE\r\n"]);
-  assert.deepEqual(await c.command("b", "SELECT"), ["b BAD Error in IMAP command SELECT: expected space\r\n"]);
+  assert.deepEqual(await c.command("a", "FROBNICATE"), [
+    "a BAD Error in IMAP command FROBNICATE: unknown command FROBNICATE\r\n",
+  ]);
+  assert.deepEqual(await c.command("b", "SELECT"), [
+    "b BAD Error in IMAP command SELECT: expected space\r\n",
+  ]);
   c.write("\r\n");
   assert.equal(await c.read(), "* BAD expected atom\r\n");
   c.write(Buffer.from([0x00, 0xff, 0x0d, 0x0a]));

@@ -30,9 +30,16 @@ test("APPEND with flags and date returns APPENDUID; the selected session sees EX
   // Appending to the selected mailbox reports EXISTS in the same command.
   c.write(`b SELECT Sent\r\nc APPEND Sent {${raw.length}+}\r\n${raw}\r\n`);
   await c.until("b");
-  assert.deepEqual(await c.until("c"), ["* 2 EXISTS\r\n", `c OK [APPENDUID ${sent.uidValidity} 2] Append completed.\r\n`]);
-  assert.deepEqual(await c.command("d", "APPEND Nope {1+}\r\nx"), ["d NO [TRYCREATE] Mailbox doesn't exist.\r\n"]);
-  assert.deepEqual(await c.command("e", "APPEND Sent (\\Recent) {1+}\r\nx"), ["e BAD Invalid system flag \\Recent\r\n"]);
+  assert.deepEqual(await c.until("c"), [
+    "* 2 EXISTS\r\n",
+    `c OK [APPENDUID ${sent.uidValidity} 2] Append completed.\r\n`,
+  ]);
+  assert.deepEqual(await c.command("d", "APPEND Nope {1+}\r\nx"), [
+    "d NO [TRYCREATE] Mailbox doesn't exist.\r\n",
+  ]);
+  assert.deepEqual(await c.command("e", "APPEND Sent (\\Recent) {1+}\r\nx"), [
+    "e BAD Invalid system flag \\Recent\r\n",
+  ]);
   c.close();
   other.close();
 });

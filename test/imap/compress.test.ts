@@ -1,7 +1,7 @@
 /** COMPRESS=DEFLATE (RFC 4978): raw DEFLATE both ways, advertised only when configured. */
 import assert from "node:assert/strict";
-import * as tls from "node:tls";
 import { after, before, test } from "node:test";
+import type * as tls from "node:tls";
 import * as zlib from "node:zlib";
 import { type ImapHarness, message, startImap } from "./support/harness.ts";
 import { loggedIn } from "./support/raw-client.ts";
@@ -25,7 +25,7 @@ class DeflateClient {
   private readonly inflate = zlib.createInflateRaw();
   private readonly deflate = zlib.createDeflateRaw();
 
-  constructor(private readonly socket: tls.TLSSocket) {
+  constructor(readonly socket: tls.TLSSocket) {
     socket.removeAllListeners("data");
     socket.on("data", (c: Buffer) => this.inflate.write(c));
     this.inflate.on("data", (c: Buffer) => {

@@ -18,8 +18,12 @@ test("COPY and UID COPY report COPYUID; flags are copied", async () => {
   await c.command("s", "SELECT INBOX");
   await c.command("f", "STORE 2 +FLAGS (\\Flagged)");
   const trash = (await h.store.getMailbox(user, "Trash"))!;
-  assert.deepEqual(await c.command("a", "COPY 2:3 Trash"), [`a OK [COPYUID ${trash.uidValidity} 2:3 1:2] Copy completed.\r\n`]);
-  assert.deepEqual(await c.command("b", "UID COPY 1,3 Trash"), [`b OK [COPYUID ${trash.uidValidity} 1,3 3:4] Copy completed.\r\n`]);
+  assert.deepEqual(await c.command("a", "COPY 2:3 Trash"), [
+    `a OK [COPYUID ${trash.uidValidity} 2:3 1:2] Copy completed.\r\n`,
+  ]);
+  assert.deepEqual(await c.command("b", "UID COPY 1,3 Trash"), [
+    `b OK [COPYUID ${trash.uidValidity} 1,3 3:4] Copy completed.\r\n`,
+  ]);
   assert.deepEqual(
     (await h.store.listMessages(trash.id)).map((r) => [r.uid, r.flags]),
     [
@@ -63,7 +67,10 @@ test("MOVE reports COPYUID then EXPUNGE; a session on the target sees EXISTS", a
     "b OK Move completed.\r\n",
   ]);
   assert.equal(await watcher.read(), "* 3 EXISTS\r\n");
-  assert.deepEqual(await c.command("c", "FETCH 1:* (UID)"), ["* 1 FETCH (UID 1)\r\n", "c OK Fetch completed.\r\n"]);
+  assert.deepEqual(await c.command("c", "FETCH 1:* (UID)"), [
+    "* 1 FETCH (UID 1)\r\n",
+    "c OK Fetch completed.\r\n",
+  ]);
   await c.command("d", "EXAMINE INBOX");
   assert.deepEqual(await c.command("e", "MOVE 1 Junk"), ["e NO [READ-ONLY] Mailbox is read-only.\r\n"]);
   c.close();

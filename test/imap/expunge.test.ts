@@ -23,7 +23,10 @@ test("EXPUNGE removes \\Deleted messages with decreasing sequence numbers", asyn
     "* 1 EXPUNGE\r\n",
     "b OK Expunge completed.\r\n",
   ]);
-  assert.deepEqual(await c.command("c", "UID SEARCH ALL"), ["* SEARCH 2 4\r\n", "c OK Search completed.\r\n"]);
+  assert.deepEqual(await c.command("c", "UID SEARCH ALL"), [
+    "* SEARCH 2 4\r\n",
+    "c OK Search completed.\r\n",
+  ]);
   assert.deepEqual(await c.command("d", "EXPUNGE"), ["d OK Expunge completed.\r\n"]);
   c.close();
 });
@@ -34,7 +37,11 @@ test("UID EXPUNGE removes only the given \\Deleted messages", async () => {
   const c = await loggedIn(h.port, user, h.password);
   await c.command("s", "SELECT INBOX");
   await c.command("a", "STORE 1:3 +FLAGS.SILENT (\\Deleted)");
-  assert.deepEqual(await c.command("b", "UID EXPUNGE 2:3"), ["* 3 EXPUNGE\r\n", "* 2 EXPUNGE\r\n", "b OK Expunge completed.\r\n"]);
+  assert.deepEqual(await c.command("b", "UID EXPUNGE 2:3"), [
+    "* 3 EXPUNGE\r\n",
+    "* 2 EXPUNGE\r\n",
+    "b OK Expunge completed.\r\n",
+  ]);
   assert.deepEqual(await c.command("c", "FETCH 1:* (UID FLAGS)"), [
     "* 1 FETCH (UID 1 FLAGS (\\Deleted))\r\n",
     "c OK Fetch completed.\r\n",
@@ -62,7 +69,10 @@ test("CLOSE expunges silently; EXAMINE + CLOSE does not; others are told", async
   assert.deepEqual(await c.command("d", "FETCH 1 FLAGS"), ["d BAD No mailbox selected\r\n"]);
   assert.deepEqual(await other.command("n2", "NOOP"), ["* 1 EXPUNGE\r\n", "n2 OK NOOP completed.\r\n"]);
   const inbox = (await h.store.getMailbox(user, "INBOX"))!;
-  assert.deepEqual((await h.store.listMessages(inbox.id)).map((r) => r.uid), [2]);
+  assert.deepEqual(
+    (await h.store.listMessages(inbox.id)).map((r) => r.uid),
+    [2],
+  );
   await c.command("e2", "EXAMINE INBOX");
   assert.deepEqual(await c.command("f", "EXPUNGE"), ["f NO [READ-ONLY] Mailbox is read-only.\r\n"]);
   c.close();

@@ -183,7 +183,8 @@ test("imapflow fetches envelope, structure and a 100 KiB body", async () => {
         { uid: 2, subject: "big", type: "text/plain", size: big.length, len: big.length },
       ]);
       const one = await client.fetchOne("2", { source: true }, { uid: true });
-      assert.equal(one && one.source?.toString(), big);
+      assert.ok(one, "message 2 fetched");
+      assert.equal(one.source?.toString(), big);
     } finally {
       lock.release();
     }

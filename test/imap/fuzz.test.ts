@@ -29,7 +29,7 @@ const CORPUS = [
   'a LIST (SPECIAL-USE) "" "*" RETURN (SUBSCRIBED CHILDREN)',
   'a LSUB "" "%"',
   'a STATUS "INBOX" (UIDNEXT MESSAGES UNSEEN)',
-  "a APPEND Sent (\\Seen) \" 7-Feb-1994 21:52:25 -0800\" {11+}\r\nhello world",
+  'a APPEND Sent (\\Seen) " 7-Feb-1994 21:52:25 -0800" {11+}\r\nhello world',
   "a COPY 1:2 Trash",
   "a UID MOVE 3 Junk",
   "a UID EXPUNGE 1:*",
@@ -48,7 +48,27 @@ const CORPUS = [
 function mutate(rng: () => number, s: string): string {
   const ops = 1 + Math.floor(rng() * 4);
   let out = s;
-  const pieces = ['"', "(", ")", "{", "}", "{3}", "{2+}", "\r\n", "\\", "*", ":", "[", "]", "<", ">", " ", "NIL", "\0", "\xff"];
+  const pieces = [
+    '"',
+    "(",
+    ")",
+    "{",
+    "}",
+    "{3}",
+    "{2+}",
+    "\r\n",
+    "\\",
+    "*",
+    ":",
+    "[",
+    "]",
+    "<",
+    ">",
+    " ",
+    "NIL",
+    "\0",
+    "\xff",
+  ];
   for (let i = 0; i < ops; i++) {
     const at = Math.floor(rng() * (out.length + 1));
     switch (Math.floor(rng() * 4)) {
@@ -104,14 +124,22 @@ test("the parser never throws on mutated valid commands", () => {
 
 test("the framer never throws, however the stream is chunked", () => {
   fc.assert(
-    fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 40 }), fc.boolean(), (chunks, lineMode) => {
-      const f = new Framer({ maxLine: 100, maxDiscard: 200, limits: () => ({ literal: 50, command: 300 }) });
-      if (lineMode) f.mode = "line";
-      for (const c of chunks) {
-        f.push(Buffer.from(c));
-        for (let frame = f.next(); frame; frame = f.next()) assert.ok(frame.kind);
-      }
-    }),
+    fc.property(
+      fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 40 }),
+      fc.boolean(),
+      (chunks, lineMode) => {
+        const f = new Framer({
+          maxLine: 100,
+          maxDiscard: 200,
+          limits: () => ({ literal: 50, command: 300 }),
+        });
+        if (lineMode) f.mode = "line";
+        for (const c of chunks) {
+          f.push(Buffer.from(c));
+          for (let frame = f.next(); frame; frame = f.next()) assert.ok(frame.kind);
+        }
+      },
+    ),
     { numRuns: 3000, seed: 3 },
   );
 });

@@ -24,25 +24,40 @@ test("LIST of a new account: INBOX, Sent, Trash, Drafts, Junk with special-use",
     '* LIST (\\HasNoChildren \\Trash) "/" Trash\r\n',
     "a OK List completed.\r\n",
   ]);
-  assert.deepEqual(await c.command("b", 'LIST "" ""'), ['* LIST (\\Noselect) "/" ""\r\n', "b OK List completed.\r\n"]);
-  assert.deepEqual(await c.command("c", "LIST (SPECIAL-USE) \"\" \"*\" RETURN (SUBSCRIBED)"), [
+  assert.deepEqual(await c.command("b", 'LIST "" ""'), [
+    '* LIST (\\Noselect) "/" ""\r\n',
+    "b OK List completed.\r\n",
+  ]);
+  assert.deepEqual(await c.command("c", 'LIST (SPECIAL-USE) "" "*" RETURN (SUBSCRIBED)'), [
     '* LIST (\\HasNoChildren \\Drafts \\Subscribed) "/" Drafts\r\n',
     '* LIST (\\HasNoChildren \\Junk \\Subscribed) "/" Junk\r\n',
     '* LIST (\\HasNoChildren \\Sent \\Subscribed) "/" Sent\r\n',
     '* LIST (\\HasNoChildren \\Trash \\Subscribed) "/" Trash\r\n',
     "c OK List completed.\r\n",
   ]);
-  assert.deepEqual(await c.command("d", 'LIST "" inbox'), ['* LIST (\\HasNoChildren) "/" INBOX\r\n', "d OK List completed.\r\n"]);
-  assert.deepEqual(await c.command("e", "NAMESPACE"), ['* NAMESPACE (("" "/")) NIL NIL\r\n', "e OK Namespace completed.\r\n"]);
+  assert.deepEqual(await c.command("d", 'LIST "" inbox'), [
+    '* LIST (\\HasNoChildren) "/" INBOX\r\n',
+    "d OK List completed.\r\n",
+  ]);
+  assert.deepEqual(await c.command("e", "NAMESPACE"), [
+    '* NAMESPACE (("" "/")) NIL NIL\r\n',
+    "e OK Namespace completed.\r\n",
+  ]);
   c.close();
 });
 
 test("CREATE with parents, hierarchy, % and *, RENAME, DELETE, modified UTF-7", async () => {
   const c = await loggedIn(h.port, await h.newUser(), h.password);
   assert.deepEqual(await c.command("a", 'CREATE "Archive/2024/&AMQ-pfel"'), ["a OK Create completed.\r\n"]);
-  assert.deepEqual(await c.command("b", "CREATE Archive"), ["b NO [ALREADYEXISTS] Mailbox already exists.\r\n"]);
-  assert.deepEqual(await c.command("c", "CREATE inbox"), ["c NO [ALREADYEXISTS] Mailbox already exists.\r\n"]);
-  assert.deepEqual(await c.command("d", 'CREATE "bad*name"'), ["d BAD Mailbox name contains invalid characters.\r\n"]);
+  assert.deepEqual(await c.command("b", "CREATE Archive"), [
+    "b NO [ALREADYEXISTS] Mailbox already exists.\r\n",
+  ]);
+  assert.deepEqual(await c.command("c", "CREATE inbox"), [
+    "c NO [ALREADYEXISTS] Mailbox already exists.\r\n",
+  ]);
+  assert.deepEqual(await c.command("d", 'CREATE "bad*name"'), [
+    "d BAD Mailbox name contains invalid characters.\r\n",
+  ]);
   assert.deepEqual(await c.command("e", 'LIST "" "Archive/%"'), [
     '* LIST (\\HasChildren) "/" Archive/2024\r\n',
     "e OK List completed.\r\n",
@@ -59,8 +74,12 @@ test("CREATE with parents, hierarchy, % and *, RENAME, DELETE, modified UTF-7", 
     '* LIST (\\HasNoChildren) "/" Old/2024/&AMQ-pfel\r\n',
     "h OK List completed.\r\n",
   ]);
-  assert.deepEqual(await c.command("i", 'RENAME "Old" "Sent"'), ["i NO [ALREADYEXISTS] Target mailbox already exists.\r\n"]);
-  assert.deepEqual(await c.command("j", 'RENAME "Nope" "X"'), ["j NO [NONEXISTENT] Mailbox doesn't exist.\r\n"]);
+  assert.deepEqual(await c.command("i", 'RENAME "Old" "Sent"'), [
+    "i NO [ALREADYEXISTS] Target mailbox already exists.\r\n",
+  ]);
+  assert.deepEqual(await c.command("j", 'RENAME "Nope" "X"'), [
+    "j NO [NONEXISTENT] Mailbox doesn't exist.\r\n",
+  ]);
   assert.deepEqual(await c.command("k", "DELETE Old"), ["k OK Delete completed.\r\n"]);
   // The children stay; the vanished parent shows as \Noselect under %.
   assert.deepEqual(await c.command("l", 'LIST "" "%"'), [
@@ -82,8 +101,14 @@ test("RENAME INBOX moves its messages and leaves INBOX empty", async () => {
   await h.deliver([user], message());
   const c = await loggedIn(h.port, user, h.password);
   assert.deepEqual(await c.command("a", "RENAME INBOX Saved"), ["a OK Rename completed.\r\n"]);
-  assert.deepEqual(await c.command("b", "STATUS INBOX (MESSAGES)"), ["* STATUS INBOX (MESSAGES 0)\r\n", "b OK Status completed.\r\n"]);
-  assert.deepEqual(await c.command("c", "STATUS Saved (MESSAGES)"), ["* STATUS Saved (MESSAGES 1)\r\n", "c OK Status completed.\r\n"]);
+  assert.deepEqual(await c.command("b", "STATUS INBOX (MESSAGES)"), [
+    "* STATUS INBOX (MESSAGES 0)\r\n",
+    "b OK Status completed.\r\n",
+  ]);
+  assert.deepEqual(await c.command("c", "STATUS Saved (MESSAGES)"), [
+    "* STATUS Saved (MESSAGES 1)\r\n",
+    "c OK Status completed.\r\n",
+  ]);
   c.close();
 });
 
@@ -91,7 +116,10 @@ test("SUBSCRIBE, UNSUBSCRIBE and LSUB", async () => {
   const c = await loggedIn(h.port, await h.newUser(), h.password);
   await c.command("a", "CREATE Projects");
   assert.deepEqual(await c.command("b", "SUBSCRIBE Projects"), ["b OK Subscribe completed.\r\n"]);
-  assert.deepEqual(await c.command("c", 'LSUB "" "P*"'), ['* LSUB () "/" Projects\r\n', "c OK Lsub completed.\r\n"]);
+  assert.deepEqual(await c.command("c", 'LSUB "" "P*"'), [
+    '* LSUB () "/" Projects\r\n',
+    "c OK Lsub completed.\r\n",
+  ]);
   assert.deepEqual(await c.command("d", "UNSUBSCRIBE Projects"), ["d OK Unsubscribe completed.\r\n"]);
   assert.deepEqual(await c.command("e", 'LSUB "" "P*"'), ["e OK Lsub completed.\r\n"]);
   assert.deepEqual(await c.command("f", 'LIST (SUBSCRIBED) "" "P*"'), ["f OK List completed.\r\n"]);
@@ -108,11 +136,16 @@ test("STATUS items", async () => {
   await c.command("t", "STORE 1 +FLAGS (\\Seen \\Deleted)");
   const inbox = (await h.store.getMailbox(user, "INBOX"))!;
   const size = (await h.store.listMessages(inbox.id)).reduce((n, r) => n + r.size, 0);
-  assert.deepEqual(await c.command("a", "STATUS INBOX (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN DELETED SIZE)"), [
-    `* STATUS INBOX (MESSAGES 2 RECENT 0 UIDNEXT 3 UIDVALIDITY ${inbox.uidValidity} UNSEEN 1 DELETED 1 SIZE ${size})\r\n`,
-    "a OK Status completed.\r\n",
-  ]);
+  assert.deepEqual(
+    await c.command("a", "STATUS INBOX (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN DELETED SIZE)"),
+    [
+      `* STATUS INBOX (MESSAGES 2 RECENT 0 UIDNEXT 3 UIDVALIDITY ${inbox.uidValidity} UNSEEN 1 DELETED 1 SIZE ${size})\r\n`,
+      "a OK Status completed.\r\n",
+    ],
+  );
   assert.deepEqual(await c.command("b", "STATUS INBOX (FOO)"), ["b BAD Unknown STATUS item FOO.\r\n"]);
-  assert.deepEqual(await c.command("c", "STATUS Nope (MESSAGES)"), ["c NO [NONEXISTENT] Mailbox doesn't exist.\r\n"]);
+  assert.deepEqual(await c.command("c", "STATUS Nope (MESSAGES)"), [
+    "c NO [NONEXISTENT] Mailbox doesn't exist.\r\n",
+  ]);
   c.close();
 });

@@ -1,8 +1,8 @@
 /** Listeners: minimum TLS version, sessions on an already-open TLS socket (443 + ALPN), certificate reload. */
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
-import * as tls from "node:tls";
 import { after, before, test } from "node:test";
+import * as tls from "node:tls";
 import { selfSignedCertificate } from "../../src/tls/selfsigned.ts";
 import { type ImapHarness, startImap, testCertificate } from "./support/harness.ts";
 import { RawClient } from "./support/raw-client.ts";
@@ -59,7 +59,10 @@ test("handleTlsSocket serves a session on a socket accepted elsewhere (port 443,
     const port = (front.address() as { port: number }).port;
     const s = await connect(port, { ALPNProtocols: ["imap"] });
     assert.equal(s.alpnProtocol, "imap");
-    assert.match(await firstLine(s), /^\* OK \[CAPABILITY IMAP4rev1 .*AUTH=PLAIN\] _chatrelay\.test chatrelay ready$/);
+    assert.match(
+      await firstLine(s),
+      /^\* OK \[CAPABILITY IMAP4rev1 .*AUTH=PLAIN\] _chatrelay\.test chatrelay ready$/,
+    );
     s.destroy();
   } finally {
     front.close();

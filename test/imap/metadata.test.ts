@@ -10,7 +10,11 @@ let bare: ImapHarness;
 
 before(async () => {
   h = await startImap({
-    config: { privacy_mail: "admin@example.org", iroh_relay: "https://iroh.example.org", turn_secret: "s3cret" },
+    config: {
+      privacy_mail: "admin@example.org",
+      iroh_relay: "https://iroh.example.org",
+      turn_secret: "s3cret",
+    },
   });
   bare = await startImap({ config: { privacy_mail: "", iroh_relay: undefined, turn_secret: "" } });
 });
@@ -47,12 +51,21 @@ test("server entries: present values only, mailbox as a quoted string", async ()
   const t = await d.command("b", 'GETMETADATA "" (/Shared/Vendor/DeltaChat/TURN)');
   assert.match(t[0]!, /^\* METADATA "" \(\/shared\/vendor\/deltachat\/turn "[^"]+"\)\r\n$/);
   // RFC 5464 options form.
-  assert.deepEqual(await d.command("c", 'GETMETADATA (MAXSIZE 5) "" (/shared/admin /shared/vendor/deltachat/maxsmtprecipients)'), [
-    '* METADATA "" (/shared/vendor/deltachat/maxsmtprecipients "1000")\r\n',
-    "c OK [METADATA LONGENTRIES 24] Getmetadata completed.\r\n",
-  ]);
+  assert.deepEqual(
+    await d.command(
+      "c",
+      'GETMETADATA (MAXSIZE 5) "" (/shared/admin /shared/vendor/deltachat/maxsmtprecipients)',
+    ),
+    [
+      '* METADATA "" (/shared/vendor/deltachat/maxsmtprecipients "1000")\r\n',
+      "c OK [METADATA LONGENTRIES 24] Getmetadata completed.\r\n",
+    ],
+  );
   const deep = await d.command("d", 'GETMETADATA (DEPTH infinity) "" (/shared/vendor)');
-  assert.match(deep[0]!, /^\* METADATA "" \(\/shared\/vendor\/deltachat\/irohrelay "[^"]+" \/shared\/vendor\/deltachat\/turn "[^"]+" \/shared\/vendor\/deltachat\/maxsmtprecipients "1000"\)\r\n$/);
+  assert.match(
+    deep[0]!,
+    /^\* METADATA "" \(\/shared\/vendor\/deltachat\/irohrelay "[^"]+" \/shared\/vendor\/deltachat\/turn "[^"]+" \/shared\/vendor\/deltachat\/maxsmtprecipients "1000"\)\r\n$/,
+  );
   assert.deepEqual(await d.command("e", 'GETMETADATA "" (shared/admin)'), ["e BAD Invalid entry name.\r\n"]);
   assert.deepEqual(await d.command("f", 'GETMETADATA "Nope" (/private/devicetoken)'), [
     "f NO [NONEXISTENT] Mailbox doesn't exist.\r\n",
@@ -89,21 +102,27 @@ test("device tokens: literal {N+} and quoted forms, several tokens, expiry, NIL"
   const r = await c.command("f", 'GETMETADATA "INBOX" (/private/devicetoken)');
   assert.match(r[0]!, /openpgp:RECENT/);
   assert.doesNotMatch(r[0]!, /OLD|FUTURE/);
-  assert.deepEqual(
-    (await h.store.getDeviceTokens(user)).map((t) => t.token).sort(),
-    ["openpgp:A", "openpgp:B", "openpgp:C", "openpgp:RECENT"],
-  );
+  assert.deepEqual((await h.store.getDeviceTokens(user)).map((t) => t.token).sort(), [
+    "openpgp:A",
+    "openpgp:B",
+    "openpgp:C",
+    "openpgp:RECENT",
+  ]);
   // NIL is accepted and changes nothing.
   assert.deepEqual(await c.command("g", 'SETMETADATA "INBOX" (/private/devicetoken NIL)'), [
     "g OK Setmetadata completed.\r\n",
   ]);
   assert.equal((await h.store.getDeviceTokens(user)).length, 4);
   // Anything else is refused.
-  assert.deepEqual(await c.command("h", 'SETMETADATA "" (/shared/comment "hi")'), ["h NO Permission denied.\r\n"]);
+  assert.deepEqual(await c.command("h", 'SETMETADATA "" (/shared/comment "hi")'), [
+    "h NO Permission denied.\r\n",
+  ]);
   assert.deepEqual(await c.command("i", 'SETMETADATA "Sent" (/private/devicetoken "x")'), [
     "i NO Permission denied.\r\n",
   ]);
-  assert.deepEqual(await c.command("j", 'SETMETADATA "INBOX" (/private/comment "x")'), ["j NO Permission denied.\r\n"]);
+  assert.deepEqual(await c.command("j", 'SETMETADATA "INBOX" (/private/comment "x")'), [
+    "j NO Permission denied.\r\n",
+  ]);
   assert.deepEqual(await c.command("k", 'SETMETADATA "INBOX" (/private/devicetoken "a b")'), [
     "k NO Invalid device token.\r\n",
   ]);
@@ -112,6 +131,13 @@ test("device tokens: literal {N+} and quoted forms, several tokens, expiry, NIL"
   ]);
   c.close();
 });
+
+/** imapflow's low-level command interface (not in its type declarations). */
+type Exec = (
+  command: string,
+  attributes: unknown[],
+  options?: { untagged?: Record<string, (u: { attributes: unknown }) => Promise<void>> },
+) => Promise<{ next(): void }>;
 
 test("imapflow reads and writes metadata", async () => {
   const user = await h.newUser();
@@ -125,7 +151,8 @@ test("imapflow reads and writes metadata", async () => {
   });
   await client.connect();
   try {
-    const r1 = await client.exec("SETMETADATA", [
+    const exec = (client as unknown as { exec: Exec }).exec.bind(client);
+    const r1 = await exec("SETMETADATA", [
       { type: "STRING", value: "INBOX" },
       [
         { type: "ATOM", value: "/private/devicetoken" },
@@ -134,7 +161,7 @@ test("imapflow reads and writes metadata", async () => {
     ]);
     r1.next();
     let seen: unknown = null;
-    const r2 = await client.exec(
+    const r2 = await exec(
       "GETMETADATA",
       [{ type: "STRING", value: "INBOX" }, [{ type: "ATOM", value: "/private/devicetoken" }]],
       {

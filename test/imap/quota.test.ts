@@ -28,8 +28,12 @@ test("GETQUOTAROOT and GETQUOTA report usage and limit", async () => {
     `* QUOTA "User quota" (STORAGE ${used} 10240)\r\n`,
     "b OK Getquotaroot completed.\r\n".replace("Getquotaroot", "Getquota"),
   ]);
-  assert.deepEqual(await c.command("c", 'GETQUOTA "other"'), ["c NO [NONEXISTENT] Quota root doesn't exist.\r\n"]);
-  assert.deepEqual(await c.command("d", 'GETQUOTAROOT "Nope"'), ["d NO [NONEXISTENT] Mailbox doesn't exist.\r\n"]);
+  assert.deepEqual(await c.command("c", 'GETQUOTA "other"'), [
+    "c NO [NONEXISTENT] Quota root doesn't exist.\r\n",
+  ]);
+  assert.deepEqual(await c.command("d", 'GETQUOTAROOT "Nope"'), [
+    "d NO [NONEXISTENT] Mailbox doesn't exist.\r\n",
+  ]);
   assert.deepEqual(await c.command("e", 'SETQUOTA "User quota" (STORAGE 1)'), [
     "e NO [NOPERM] Quota is set by the relay's configuration.\r\n",
   ]);

@@ -12,8 +12,14 @@ let c: RawClient;
 before(async () => {
   h = await startImap();
   user = await h.newUser();
-  await h.deliver([user], message({ subject: "Lunch plans", from: "Alice <alice@example.org>", body: "pizza?" }));
-  await h.deliver([user], message({ subject: "=?UTF-8?Q?Gr=C3=BC=C3=9Fe?=", from: "Bob <bob@example.net>", body: "hello" }));
+  await h.deliver(
+    [user],
+    message({ subject: "Lunch plans", from: "Alice <alice@example.org>", body: "pizza?" }),
+  );
+  await h.deliver(
+    [user],
+    message({ subject: "=?UTF-8?Q?Gr=C3=BC=C3=9Fe?=", from: "Bob <bob@example.net>", body: "hello" }),
+  );
   await h.deliver([user], message({ subject: "Report", to: "carol@example.com", body: "x".repeat(3000) }));
   c = await loggedIn(h.port, user, h.password);
   await c.command("s", "SELECT INBOX");
@@ -49,7 +55,12 @@ test("flags, keywords, sizes, sequence and UID sets", async () => {
 
 test("headers, body and text, decoded and case-insensitive", async () => {
   assert.equal(await search("SEARCH SUBJECT lunch"), "* SEARCH 1\r\n");
-  assert.equal(await search("SEARCH CHARSET UTF-8 SUBJECT {4+}\r\ngrüß".replace("{4+}", `{${Buffer.byteLength("grüß")}+}`)), "* SEARCH 2\r\n");
+  assert.equal(
+    await search(
+      "SEARCH CHARSET UTF-8 SUBJECT {4+}\r\ngrüß".replace("{4+}", `{${Buffer.byteLength("grüß")}+}`),
+    ),
+    "* SEARCH 2\r\n",
+  );
   assert.equal(await search('SEARCH FROM "example.net"'), "* SEARCH 2\r\n");
   assert.equal(await search("SEARCH TO carol"), "* SEARCH 3\r\n");
   assert.equal(await search("SEARCH BODY PIZZA"), "* SEARCH 1\r\n");

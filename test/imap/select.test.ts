@@ -69,12 +69,21 @@ test("a session whose selected mailbox is deleted elsewhere says BYE", async () 
 test("ENABLE, ID and CAPABILITY in every state", async () => {
   const c = await (await import("./support/raw-client.ts")).RawClient.connect(h.port);
   await c.read();
-  assert.deepEqual(await c.command("a", "ID NIL"), ['* ID ("name" "chatrelay")\r\n', "a OK ID completed.\r\n"]);
+  assert.deepEqual(await c.command("a", "ID NIL"), [
+    '* ID ("name" "chatrelay")\r\n',
+    "a OK ID completed.\r\n",
+  ]);
   assert.deepEqual(await c.command("b", "ENABLE CONDSTORE"), ["b BAD Please log in first\r\n"]);
   await c.login(await h.newUser(), h.password);
-  assert.deepEqual(await c.command("c", "ENABLE CONDSTORE UTF8=ACCEPT"), ["* ENABLED\r\n", "c OK Enabled.\r\n"]);
+  assert.deepEqual(await c.command("c", "ENABLE CONDSTORE UTF8=ACCEPT"), [
+    "* ENABLED\r\n",
+    "c OK Enabled.\r\n",
+  ]);
   const caps = await c.command("d", "CAPABILITY");
-  assert.match(caps[0]!, /^\* CAPABILITY IMAP4rev1 SASL-IR ID ENABLE IDLE LITERAL\+ NAMESPACE UNSELECT UIDPLUS MOVE SPECIAL-USE QUOTA QUOTA=RES-STORAGE METADATA XCHATMAIL XDELTAPUSH\r\n$/);
+  assert.match(
+    caps[0]!,
+    /^\* CAPABILITY IMAP4rev1 SASL-IR ID ENABLE IDLE LITERAL\+ NAMESPACE UNSELECT UIDPLUS MOVE SPECIAL-USE QUOTA QUOTA=RES-STORAGE METADATA XCHATMAIL XDELTAPUSH\r\n$/,
+  );
   assert.deepEqual(await c.command("e", "LOGOUT"), ["* BYE Logging out\r\n", "e OK Logout completed.\r\n"]);
   c.close();
 });

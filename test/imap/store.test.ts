@@ -26,23 +26,36 @@ test("+FLAGS, -FLAGS, FLAGS, .SILENT and keywords", async () => {
     "* 2 FETCH (UID 2 FLAGS ($Important))\r\n",
     "b OK Store completed.\r\n",
   ]);
-  assert.deepEqual(await c.command("c", "STORE 3 FLAGS.SILENT (\\Flagged \\Answered)"), ["c OK Store completed.\r\n"]);
+  assert.deepEqual(await c.command("c", "STORE 3 FLAGS.SILENT (\\Flagged \\Answered)"), [
+    "c OK Store completed.\r\n",
+  ]);
   assert.deepEqual(await c.command("d", "FETCH 1:3 FLAGS"), [
     "* 1 FETCH (FLAGS (\\Seen $Important))\r\n",
     "* 2 FETCH (FLAGS ($Important))\r\n",
     "* 3 FETCH (FLAGS (\\Flagged \\Answered))\r\n",
     "d OK Fetch completed.\r\n",
   ]);
-  assert.deepEqual(await c.command("e", "STORE 1 +FLAGS (\\Recent)"), ["e BAD Invalid system flag \\Recent\r\n"]);
-  assert.deepEqual(await c.command("f", "STORE 1 +FLAGS (\\Bogus)"), ["f BAD Invalid system flag \\Bogus\r\n"]);
+  assert.deepEqual(await c.command("e", "STORE 1 +FLAGS (\\Recent)"), [
+    "e BAD Invalid system flag \\Recent\r\n",
+  ]);
+  assert.deepEqual(await c.command("f", "STORE 1 +FLAGS (\\Bogus)"), [
+    "f BAD Invalid system flag \\Bogus\r\n",
+  ]);
   assert.deepEqual(await c.command("g", "STORE 4 +FLAGS (\\Seen)"), ["g BAD Invalid messageset\r\n"]);
-  assert.deepEqual(await c.command("h", "UID STORE 4:* +FLAGS.SILENT (\\Seen)"), ["h OK Store completed.\r\n"]);
-  assert.deepEqual(await c.command("i", "FETCH 3 FLAGS"), ["* 3 FETCH (FLAGS (\\Flagged \\Answered \\Seen))\r\n", "i OK Fetch completed.\r\n"]);
+  assert.deepEqual(await c.command("h", "UID STORE 4:* +FLAGS.SILENT (\\Seen)"), [
+    "h OK Store completed.\r\n",
+  ]);
+  assert.deepEqual(await c.command("i", "FETCH 3 FLAGS"), [
+    "* 3 FETCH (FLAGS (\\Flagged \\Answered \\Seen))\r\n",
+    "i OK Fetch completed.\r\n",
+  ]);
   // SELECT lists keywords in use.
   const sel = await c.command("j", "SELECT INBOX");
   assert.equal(sel[0], "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Important)\r\n");
   await c.command("k", "EXAMINE INBOX");
-  assert.deepEqual(await c.command("l", "STORE 1 +FLAGS (\\Deleted)"), ["l NO [READ-ONLY] Mailbox is read-only.\r\n"]);
+  assert.deepEqual(await c.command("l", "STORE 1 +FLAGS (\\Deleted)"), [
+    "l NO [READ-ONLY] Mailbox is read-only.\r\n",
+  ]);
   c.close();
 });
 
@@ -54,7 +67,10 @@ test("other sessions receive FETCH (UID FLAGS) for flag changes, .SILENT too", a
   await a.command("s", "SELECT INBOX");
   await b.command("s", "SELECT INBOX");
   await a.command("x", "STORE 1 +FLAGS.SILENT (\\Seen)");
-  assert.deepEqual(await b.command("n", "NOOP"), ["* 1 FETCH (UID 1 FLAGS (\\Seen))\r\n", "n OK NOOP completed.\r\n"]);
+  assert.deepEqual(await b.command("n", "NOOP"), [
+    "* 1 FETCH (UID 1 FLAGS (\\Seen))\r\n",
+    "n OK NOOP completed.\r\n",
+  ]);
   // The storing session itself gets no unsolicited echo.
   assert.deepEqual(await a.command("n", "NOOP"), ["n OK NOOP completed.\r\n"]);
   a.close();
