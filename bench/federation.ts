@@ -49,7 +49,7 @@ export interface ChannelResult {
   latencyMs: Summary;
   /** CPU time of this process (both relays) per delivered message. */
   cpuMsPerMessage: number;
-  /** Jobs still in A's outbound queue at the end (deferred ones wait a minute). */
+  /** Jobs still in A's outbound queue at the end (a deferred one waits a minute). */
   leftInQueue: number;
   errors: Record<string, number>;
 }
@@ -155,6 +155,10 @@ async function runChannel(channel: Channel, o: Required<FederationBenchOptions>)
     clearTimeout(timer);
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
+    // A deletes a job only after B's answer: give the last ones a moment
+    const settle = performance.now() + 5000;
+    while ((await a.relay.parts.store.listJobs("outbound")).length && performance.now() < settle)
+      await new Promise((r) => setTimeout(r, 20));
     return {
       channel,
       messages: o.messages,

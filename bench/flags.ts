@@ -86,7 +86,7 @@ export type Flags = {
 export function usage(names: readonly string[]): string {
   const lines = [
     "Usage: npm run bench -- [scenario ...] [--flag value ...]",
-    `Scenarios: ${names.join(", ")} (default: all of latency throughput memory login deltachat federation store imap http)`,
+    `Scenarios: ${names.join(", ")} (default: all)`,
     "",
   ];
   for (const [k, o] of Object.entries(OPTIONS) as [string, Spec][]) {

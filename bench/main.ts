@@ -28,6 +28,7 @@ export const SCENARIOS = [
   "login",
   "deltachat",
   "federation",
+  "federation-throughput",
   "store",
   "imap",
   "http",
@@ -38,6 +39,7 @@ const SUB: Record<string, [string, string]> = {
   store: ["store.ts", "benchStore"],
   imap: ["imap.ts", "benchImap"],
   http: ["http.ts", "benchHttp"],
+  "federation-throughput": ["federation.ts", "benchFederation"],
 };
 
 async function runSub(name: string, flags: Flags): Promise<unknown> {

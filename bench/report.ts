@@ -103,6 +103,10 @@ function rows(results: Results): Row[] {
         }
         break;
       default: {
+        if (Array.isArray(r)) {
+          for (const item of r) push(name, "result", JSON.stringify(item).slice(0, 100));
+          break;
+        }
         // sub-benchmarks: their scalar top-level fields
         const scalars = Object.entries((r ?? {}) as Record<string, unknown>).filter(
           ([k, v]) => k !== "cpu" && (typeof v === "number" || typeof v === "string"),

@@ -25,6 +25,8 @@ export interface ServerContext {
   sessions: Set<SessionLike>;
   /** Open logged-in sessions per "address\0ip" (mail_max_userip_connections). */
   userIp: Map<string, number>;
+  /** Per mailbox id, the lowest UID no session has claimed as \Recent (see MailboxView). */
+  recentFloor: Map<number, number>;
   /** Tunables; tests may shorten them. */
   limits: SessionLimits;
 }
@@ -42,6 +44,8 @@ export interface SessionLimits {
   autologout: number;
   /** Delay before answering a failed login, ms: [min, max). */
   failedLoginDelay: [number, number];
+  /** How often the server checks timeouts and IDLE keep-alives, ms. */
+  sweepInterval: number;
 }
 
 export const DEFAULT_LIMITS: SessionLimits = {
@@ -51,4 +55,5 @@ export const DEFAULT_LIMITS: SessionLimits = {
   preLoginTimeout: 60_000,
   autologout: 30 * 60_000,
   failedLoginDelay: [1000, 2000],
+  sweepInterval: 1000,
 };

@@ -10,8 +10,14 @@
  * number until `flush` is allowed to send EXPUNGE. EXISTS and FETCH (FLAGS) may
  * be sent at any point of a command (and at once during IDLE).
  *
- * Memory: one number per message plus small maps that exist only while changes
- * are pending.
+ * \Recent (RFC 3501 §2.3.2): a message is recent in exactly one session, the
+ * first read-write one to learn of it. `recentFloor` (shared by all sessions of
+ * a server, per mailbox) is the lowest UID nobody has claimed yet; a read-only
+ * view shows the unclaimed ones as recent without claiming them. Kept in memory:
+ * after a restart every message is recent once more.
+ *
+ * Memory: one number per message plus small sets that exist only while changes
+ * are pending or messages are recent.
  */
 import type { MailboxEvent } from "../events/bus.ts";
 import { flagList } from "./wire/encode.ts";
@@ -30,14 +36,43 @@ export class MailboxView {
   /** A UID arrived below ones already announced and is still unexplained; set by `apply`. */
   suspect: number[] | null = null;
 
+  /** UIDs that are \Recent in this session. */
+  private recent: Set<number> | null = null;
+
   constructor(
     readonly mailboxId: number,
     public name: string,
     readonly uidValidity: number,
     readonly readOnly: boolean,
     uids: number[],
+    private readonly recentFloor: Map<number, number>,
   ) {
     this.uids = uids;
+  }
+
+  /** Marks announced UIDs at or above the floor recent (claiming them unless read-only). */
+  private claimRecent(uids: readonly number[]): void {
+    const floor = this.recentFloor.get(this.mailboxId) ?? 1;
+    let top = floor;
+    for (const uid of uids) {
+      if (uid < floor) continue;
+      (this.recent ??= new Set()).add(uid);
+      if (uid >= top) top = uid + 1;
+    }
+    if (!this.readOnly && top > floor) this.recentFloor.set(this.mailboxId, top);
+  }
+
+  isRecent(uid: number): boolean {
+    return this.recent?.has(uid) ?? false;
+  }
+
+  get recentCount(): number {
+    return this.recent?.size ?? 0;
+  }
+
+  /** Flags as this session shows them: \Recent added where it applies. */
+  flagsOf(uid: number, flags: readonly string[]): readonly string[] {
+    return this.isRecent(uid) ? [...flags, "\\Recent"] : flags;
   }
 
   get count(): number {
@@ -122,6 +157,7 @@ export class MailboxView {
     if (this.indexOf(uid) >= 0) {
       (this.expunged ??= new Set()).add(uid);
       this.flags?.delete(uid);
+      this.recent?.delete(uid);
     }
   }
 
@@ -146,7 +182,7 @@ export class MailboxView {
       this.flags = null;
       for (const [uid, flags] of changes) {
         const i = this.indexOf(uid);
-        if (i >= 0) out += `* ${i + 1} FETCH (UID ${uid} FLAGS ${flagList(flags)})\r\n`;
+        if (i >= 0) out += `* ${i + 1} FETCH (UID ${uid} FLAGS ${flagList(this.flagsOf(uid, flags))})\r\n`;
       }
     }
     out += this.flushExists();
@@ -157,8 +193,11 @@ export class MailboxView {
   flushExists(): string {
     if (!this.fresh || this.fresh.length === 0) return "";
     for (const uid of this.fresh) this.uids.push(uid);
+    const before = this.recentCount;
+    this.claimRecent(this.fresh);
     this.fresh = null;
-    return `* ${this.uids.length} EXISTS\r\n`;
+    const exists = `* ${this.uids.length} EXISTS\r\n`;
+    return this.recentCount !== before ? `${exists}* ${this.recentCount} RECENT\r\n` : exists;
   }
 
   /** Folds every pending change in without reporting (used before SELECT's first answer). */
@@ -173,6 +212,8 @@ export class MailboxView {
       for (const uid of this.fresh) this.uids.push(uid);
       this.fresh = null;
     }
+    this.recent = null;
+    this.claimRecent(this.uids);
   }
 
   /** Removes UIDs this session expunged itself and reports them now (EXPUNGE, MOVE, CLOSE). */

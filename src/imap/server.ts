@@ -68,8 +68,6 @@ export interface ImapDeps {
   limits?: Partial<SessionLimits>;
 }
 
-const SWEEP_MS = 1000;
-
 export class ImapServer {
   private readonly ctx: ServerContext;
   private readonly servers: net.Server[] = [];
@@ -92,6 +90,7 @@ export class ImapServer {
       secureContext: tls.createSecureContext(this.tlsOptions),
       sessions: new Set(),
       userIp: new Map(),
+      recentFloor: new Map(),
       limits: { ...DEFAULT_LIMITS, ...deps.limits },
     };
   }
@@ -165,7 +164,7 @@ export class ImapServer {
     this.sweep = setInterval(() => {
       const now = Date.now();
       for (const s of this.ctx.sessions) s.tick(now);
-    }, SWEEP_MS);
+    }, this.ctx.limits.sweepInterval);
     this.sweep.unref();
   }
 }

@@ -12,6 +12,7 @@ import { COMMANDS } from "./commands/index.ts";
 import type { AnyCommandSpec, Result, SessionState } from "./commands/types.ts";
 import type { ServerContext, SessionLike } from "./context.ts";
 import type { MailboxView } from "./mailbox-view.ts";
+import { Selection } from "./selection.ts";
 import { Transport } from "./transport.ts";
 import { parseCommand } from "./wire/command.ts";
 import { Framer } from "./wire/framer.ts";
@@ -32,7 +33,6 @@ export class Session implements SessionLike {
   state: SessionState | "logout" = "notauth";
   /** Logged-in address ("" before login). */
   user = "";
-  view: MailboxView | null = null;
   idling = false;
   /** When `tick` acts next (timeout or keep-alive), ms. */
   deadline: number;
@@ -44,11 +44,9 @@ export class Session implements SessionLike {
   private commands = 0;
   private lineWaiter: ((line: Buffer | null) => void) | null = null;
   private drainWaiters: Array<() => void> | null = null;
-  /** Events that arrive while SELECT reads its snapshot. */
-  private selecting: MailboxEvent[] | null = null;
   private unsubscribe: (() => void) | null = null;
   private userIpKey: string | null = null;
-  private checkingSuspects = false;
+  private readonly selection = new Selection(this);
 
   constructor(
     readonly ctx: ServerContext,
@@ -75,6 +73,11 @@ export class Session implements SessionLike {
       drain: () => this.onDrain(),
     });
     ctx.sessions.add(this);
+  }
+
+  /** The selected mailbox as the client knows it; null outside the selected state. */
+  get view(): MailboxView | null {
+    return this.selection.view;
   }
 
   get closed(): boolean {
@@ -236,7 +239,7 @@ export class Session implements SessionLike {
       return;
     }
     if (this.view) {
-      if (this.view.revalidate && !(await this.revalidate())) return;
+      if (!(await this.selection.revalidate())) return;
       // Not before IDLE's "+": clients treat untagged data before it as not
       // waking the IDLE (async-imap); setIdle reports it right after "+ idling".
       if (cmd.name !== "IDLE") this.write(this.view.flushExists());
@@ -265,49 +268,12 @@ export class Session implements SessionLike {
     return { status: "NO", code: "SERVERBUG", text: "Internal error" };
   }
 
-  /** The selected mailbox may have been deleted by another session (checked after a "mailboxes" event). */
-  private async revalidate(): Promise<boolean> {
-    const v = this.view!;
-    v.revalidate = false;
-    const mb = await this.ctx.store.getMailboxById(v.mailboxId);
-    if (!mb || mb.uidValidity !== v.uidValidity) {
-      this.shutdown("Selected mailbox was deleted, have to disconnect");
-      return false;
-    }
-    v.name = mb.name;
-    return true;
-  }
-
-  /**
-   * A UID below announced ones arrived unannounced: if the message exists, the
-   * client's sequence numbers can no longer be kept right, so it must reconnect.
-   */
-  private async checkSuspects(): Promise<void> {
-    if (this.checkingSuspects) return;
-    this.checkingSuspects = true;
-    try {
-      while (this.view?.suspect) {
-        const v = this.view;
-        const uids = v.suspect!;
-        v.suspect = null;
-        for (const uid of uids) {
-          if (await this.ctx.store.getMessage(v.mailboxId, uid)) {
-            this.shutdown("Mailbox state changed, please reconnect");
-            return;
-          }
-        }
-      }
-    } finally {
-      this.checkingSuspects = false;
-    }
-  }
-
   // --- state changes used by command handlers ---
 
   login(address: string): void {
     this.user = address;
     this.state = "auth";
-    this.unsubscribe = this.ctx.bus.subscribe(address, this.onEvent);
+    this.unsubscribe = this.ctx.bus.subscribe(address, this.selection.onEvent);
     this.userIpKey = `${address}\0${this.transport.remoteAddress}`;
     this.ctx.userIp.set(this.userIpKey, (this.ctx.userIp.get(this.userIpKey) ?? 0) + 1);
   }
@@ -319,24 +285,17 @@ export class Session implements SessionLike {
 
   /** Starts a SELECT: from now until `endSelect`, events are kept for the new view. */
   beginSelect(): void {
-    this.view = null;
     this.state = "auth";
-    this.selecting = [];
+    this.selection.begin();
   }
 
   endSelect(view: MailboxView | null): void {
-    const events = this.selecting ?? [];
-    this.selecting = null;
-    if (!view) return;
-    for (const e of events) if (!(e.kind === "flags" && e.origin === this)) view.apply(e);
-    view.absorb();
-    this.view = view;
-    this.state = "selected";
-    if (view.suspect) void this.checkSuspects();
+    this.selection.end(view);
+    if (view) this.state = "selected";
   }
 
   deselect(): void {
-    this.view = null;
+    this.selection.view = null;
     this.state = "auth";
   }
 
@@ -344,23 +303,6 @@ export class Session implements SessionLike {
   publish(event: MailboxEvent): void {
     this.ctx.bus.publish({ ...event, origin: this } as MailboxEvent);
   }
-
-  private readonly onEvent = (e: MailboxEvent): void => {
-    if (this.selecting) {
-      this.selecting.push(e);
-      return;
-    }
-    const v = this.view;
-    if (!v) return;
-    if (e.kind === "flags" && e.origin === this) return;
-    v.apply(e);
-    if (v.suspect) void this.checkSuspects();
-    // RFC 2177: during IDLE every change is reported at once, EXPUNGE included.
-    if (this.idling) {
-      const updates = v.flush(true);
-      if (updates) this.writeUnsolicited(updates);
-    }
-  };
 
   /** IDLE started or ended. */
   setIdle(on: boolean): void {
@@ -425,7 +367,7 @@ export class Session implements SessionLike {
     const waiters = this.drainWaiters;
     this.drainWaiters = null;
     if (waiters) for (const f of waiters) f();
-    this.view = null;
+    this.selection.view = null;
   }
 
   /** Bytes buffered after the current command (COMPRESS hands them to the inflater). */

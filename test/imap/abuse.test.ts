@@ -13,12 +13,13 @@ before(async () => {
 });
 after(() => h.close());
 
+function sessions(): Session[] {
+  return [...(h.server as unknown as { ctx: ServerContext }).ctx.sessions] as Session[];
+}
+
 /** The largest output backlog of any session right now (white-box). */
 function maxBacklog(): number {
-  const ctx = (h.server as unknown as { ctx: ServerContext }).ctx;
-  let max = 0;
-  for (const s of ctx.sessions) max = Math.max(max, (s as Session).transport.backlog);
-  return max;
+  return Math.max(0, ...sessions().map((s) => s.transport.backlog));
 }
 
 test("unknown, malformed and overlong commands get BAD; the session goes on", async () => {
@@ -44,26 +45,29 @@ test("unknown, malformed and overlong commands get BAD; the session goes on", as
 test("a client that does not read: output stays bounded, reading pauses", async () => {
   const user = await h.newUser();
   const body = "y".repeat(1024 * 1024);
-  for (let i = 0; i < 12; i++) await h.deliver([user], message({ body }));
+  for (let i = 0; i < 8; i++) await h.deliver([user], message({ body }));
   const c = await loggedIn(h.port, user, h.password);
   await c.command("s", "SELECT INBOX");
   c.socket.pause();
   c.write("a UID FETCH 1:* BODY.PEEK[]\r\n");
   // Also pipeline many commands behind it.
-  c.write("n NOOP\r\n".repeat(50_000));
+  c.write("n NOOP\r\n".repeat(40_000));
   let peak = 0;
+  let paused = false;
   for (let i = 0; i < 20; i++) {
     await new Promise((r) => setTimeout(r, 25));
     peak = Math.max(peak, maxBacklog());
+    paused ||= sessions().some((s) => s.transport.socket.isPaused());
   }
-  // 12 MiB requested; at most about one message plus the high-water mark is queued.
+  assert.ok(paused, "the server stopped reading from the client");
+  // 8 MiB requested; at most about one message plus the high-water mark is queued.
   assert.ok(peak < 3 * 1024 * 1024, `backlog ${peak}`);
   c.socket.resume();
   const r = await c.until("a", 30000);
-  assert.equal(r.filter((l) => l.startsWith("* ")).length, 12);
+  assert.equal(r.filter((l) => l.startsWith("* ")).length, 8);
   assert.equal(r[r.length - 1], "a OK Fetch completed.\r\n");
   let noops = 0;
-  while (noops < 50_000) {
+  while (noops < 40_000) {
     const line = await c.read(30000);
     if (line === "n OK NOOP completed.\r\n") noops++;
   }
@@ -79,7 +83,6 @@ test("authenticated sessions are logged out after inactivity, IDLE ones are not"
     b.write("i IDLE\r\n");
     assert.equal(await b.read(), "+ idling\r\n");
     assert.equal(await a.read(5000), "* BYE Autologout; idle for too long\r\n");
-    assert.equal(await b.read(5000), "* OK Still here\r\n");
     assert.equal(await b.read(5000), "* OK Still here\r\n");
     b.write("DONE\r\n");
     assert.deepEqual(await b.until("i"), ["i OK IDLE terminated.\r\n"]);

@@ -26,7 +26,11 @@ test("APPEND with flags and date returns APPENDUID; the selected session sees EX
   assert.deepEqual(rec!.flags, ["\\Seen", "$Label"]);
   assert.equal(rec!.internalDate, Date.UTC(1994, 1, 8, 5, 52, 25));
   assert.equal((await h.store.readBlob(rec!.blobId)).toString(), raw);
-  assert.deepEqual(await other.command("n", "NOOP"), ["* 1 EXISTS\r\n", "n OK NOOP completed.\r\n"]);
+  assert.deepEqual(await other.command("n", "NOOP"), [
+    "* 1 EXISTS\r\n",
+    "* 1 RECENT\r\n",
+    "n OK NOOP completed.\r\n",
+  ]);
   // Appending to the selected mailbox reports EXISTS in the same command.
   c.write(`b SELECT Sent\r\nc APPEND Sent {${raw.length}+}\r\n${raw}\r\n`);
   await c.until("b");

@@ -39,6 +39,7 @@ test("COPY and UID COPY report COPYUID; flags are copied", async () => {
   // Copy to the selected mailbox: EXISTS in the same response.
   assert.deepEqual(await c.command("g", "COPY 1 INBOX"), [
     "* 4 EXISTS\r\n",
+    "* 4 RECENT\r\n",
     `g OK [COPYUID ${(await h.store.getMailbox(user, "INBOX"))!.uidValidity} 1 4] Copy completed.\r\n`,
   ]);
   c.close();
@@ -61,12 +62,14 @@ test("MOVE reports COPYUID then EXPUNGE; a session on the target sees EXISTS", a
     "a OK Move completed.\r\n",
   ]);
   assert.equal(await watcher.read(), "* 2 EXISTS\r\n");
+  assert.equal(await watcher.read(), "* 2 RECENT\r\n");
   assert.deepEqual(await c.command("b", "UID MOVE 4 Junk"), [
     `* OK [COPYUID ${junk.uidValidity} 4 3] Moved UIDs.\r\n`,
     "* 2 EXPUNGE\r\n",
     "b OK Move completed.\r\n",
   ]);
   assert.equal(await watcher.read(), "* 3 EXISTS\r\n");
+  assert.equal(await watcher.read(), "* 3 RECENT\r\n");
   assert.deepEqual(await c.command("c", "FETCH 1:* (UID)"), [
     "* 1 FETCH (UID 1)\r\n",
     "c OK Fetch completed.\r\n",

@@ -91,6 +91,8 @@ test("Delta Chat 2.57 session, byte for byte", async () => {
   const raw = message({ id: "dc1" });
   await h.deliver([user], raw);
   assert.equal(await c.read(), "* 1 EXISTS\r\n");
+  // The first session to learn of a message gets it as \Recent (RFC 3501 §2.3.2), as with Dovecot.
+  assert.equal(await c.read(), "* 1 RECENT\r\n");
   c.write("DONE\r\n");
   assert.deepEqual(await c.until("A0008"), ["A0008 OK IDLE terminated.\r\n"]);
 
@@ -108,11 +110,11 @@ test("Delta Chat 2.57 session, byte for byte", async () => {
     "A0009 OK Fetch completed.\r\n",
   ]);
   assert.deepEqual(await c.command("A0010", "UID FETCH 1 (FLAGS BODY.PEEK[])"), [
-    `* 1 FETCH (UID 1 FLAGS () BODY[] {${raw.length}}\r\n${raw})\r\n`,
+    `* 1 FETCH (UID 1 FLAGS (\\Recent) BODY[] {${raw.length}}\r\n${raw})\r\n`,
     "A0010 OK Fetch completed.\r\n",
   ]);
   assert.deepEqual(await c.command("A0011", "UID STORE 1 +FLAGS (\\Deleted)"), [
-    "* 1 FETCH (UID 1 FLAGS (\\Deleted))\r\n",
+    "* 1 FETCH (UID 1 FLAGS (\\Deleted \\Recent))\r\n",
     "A0011 OK Store completed.\r\n",
   ]);
   assert.deepEqual(await c.command("A0012", "CLOSE"), ["A0012 OK Close completed.\r\n"]);
@@ -164,8 +166,8 @@ test("Delta Chat resync fetch and fallback commands", async () => {
     "A5 OK Fetch completed.\r\n",
   ]);
   assert.deepEqual(await c.command("A6", "UID STORE 1:2 +FLAGS (\\Seen)"), [
-    "* 1 FETCH (UID 1 FLAGS (\\Seen))\r\n",
-    "* 2 FETCH (UID 2 FLAGS (\\Seen))\r\n",
+    "* 1 FETCH (UID 1 FLAGS (\\Seen \\Recent))\r\n",
+    "* 2 FETCH (UID 2 FLAGS (\\Seen \\Recent))\r\n",
     "A6 OK Store completed.\r\n",
   ]);
   const moved = await c.command("A7", 'UID MOVE 1 "Trash"');

@@ -43,7 +43,7 @@ test("UID EXPUNGE removes only the given \\Deleted messages", async () => {
     "b OK Expunge completed.\r\n",
   ]);
   assert.deepEqual(await c.command("c", "FETCH 1:* (UID FLAGS)"), [
-    "* 1 FETCH (UID 1 FLAGS (\\Deleted))\r\n",
+    "* 1 FETCH (UID 1 FLAGS (\\Deleted \\Recent))\r\n",
     "c OK Fetch completed.\r\n",
   ]);
   c.close();
@@ -61,7 +61,7 @@ test("CLOSE expunges silently; EXAMINE + CLOSE does not; others are told", async
   assert.deepEqual(await c.command("b", "CLOSE"), ["b OK Close completed.\r\n"]);
   assert.deepEqual(await other.command("n1", "UID SEARCH ALL"), [
     "* SEARCH 1 2\r\n",
-    "* 1 FETCH (UID 1 FLAGS (\\Deleted))\r\n",
+    "* 1 FETCH (UID 1 FLAGS (\\Deleted \\Recent))\r\n",
     "n1 OK Search completed.\r\n",
   ]);
   await c.command("s2", "SELECT INBOX");

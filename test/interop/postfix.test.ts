@@ -66,6 +66,14 @@ function field(message: Buffer | string, name: string): string {
   return re.exec(message.toString())?.[0].replace(/\r\n[ \t]+/g, " ") ?? "";
 }
 
+/** A free port on `host` other than `taken` (both are bound only later). */
+async function otherFreePort(host: string, taken: number): Promise<number> {
+  for (;;) {
+    const port = await commonFreePort([host]);
+    if (port !== taken) return port;
+  }
+}
+
 /** Hands a message to Postfix's smtpd, as a client on the loopback would. */
 async function injectIntoPostfix(port: number, envelope: { from: string; to: string[] }, raw: Buffer) {
   const t = nodemailer.createTransport({ host: POSTFIX_IP, port, secure: false, ignoreTLS: true });
@@ -117,7 +125,7 @@ describe("interop with Postfix", () => {
       domain: CLASSIC,
       selector: SELECTOR,
       host: POSTFIX_IP,
-      port: await commonFreePort([POSTFIX_IP]),
+      port: await otherFreePort(POSTFIX_IP, postfixPort),
     });
     dns.zone.set(`${SELECTOR}._domainkey.${CLASSIC}`, { TXT: [opendkim.txt] });
     postfix = await startPostfix({

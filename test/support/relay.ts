@@ -34,11 +34,11 @@ let counter = 0;
 
 export async function startTestRelay(
   overrides: Partial<Config> = {},
-  opts: { log?: Logger; keepDataDir?: boolean } = {},
+  opts: { log?: Logger; keepDataDir?: boolean; outboundCa?: string[] } = {},
 ): Promise<TestRelay> {
   const dataDir = overrides.data_dir ?? mkdtempSync(join(tmpdir(), "chatrelay-test-"));
   const config = testConfig({ ...overrides, data_dir: dataDir });
-  const relay = await Relay.start(config, opts.log ?? silentLogger);
+  const relay = await Relay.start(config, opts.log ?? silentLogger, { outboundCa: opts.outboundCa });
   const p = relay.ports;
   return {
     relay,

@@ -3,7 +3,7 @@
  * with X-MAIL-FROM (omitted for the null sender), one X-MAIL-TO per recipient
  * and the raw message as body. Any 2xx means delivered.
  */
-import { request } from "node:https";
+import { type Agent, request } from "node:https";
 
 export interface HttpsTarget {
   /** MX host name: SNI, certificate name and Host header. */
@@ -13,6 +13,9 @@ export interface HttpsTarget {
   rejectUnauthorized: boolean;
   ca?: string[];
   timeoutMs: number;
+  /** Source address (the relay's listen_address when it is a specific one). */
+  localAddress?: string;
+  agent?: Agent;
 }
 
 export type HttpsOutcome =
@@ -42,7 +45,8 @@ export function postMxdeliv(
       ca: target.ca,
       headers,
       timeout: target.timeoutMs,
-      agent: false,
+      localAddress: target.localAddress,
+      agent: target.agent ?? false,
     });
     req.on("response", (res) => {
       const chunks: Buffer[] = [];

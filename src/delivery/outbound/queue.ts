@@ -14,6 +14,7 @@
  * - Memory stays bounded: jobs are read in pages, bodies only while in flight,
  *   and concurrency is capped per domain and in total.
  */
+import { Agent } from "node:https";
 import type { Config } from "../../config/types.ts";
 import type { DnsResolver } from "../../dns/resolver.ts";
 import type { Logger } from "../../log.ts";
@@ -68,6 +69,13 @@ function enhancedStatus(reply: Reply): string {
 
 export class OutboundQueue implements Outbound {
   private readonly pool: SmtpPool;
+  /** Keep-alive HTTPS connections for /mxdeliv, as many per host as a domain may use. */
+  private readonly agent = new Agent({
+    keepAlive: true,
+    maxSockets: MAX_PER_DOMAIN,
+    maxFreeSockets: MAX_PER_DOMAIN,
+  });
+  private readonly localAddress: string | undefined;
   private readonly inFlight = new Map<number, string>();
   private readonly smtpOnly = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
@@ -80,6 +88,9 @@ export class OutboundQueue implements Outbound {
   constructor(private readonly deps: OutboundDeps) {
     this.now = deps.now ?? Date.now;
     this.pool = new SmtpPool(deps.config.mail_domain);
+    const listen = deps.config.listen_address;
+    // leave from the relay's own address when it listens on a specific one
+    this.localAddress = listen === "0.0.0.0" || listen === "::" ? undefined : listen;
   }
 
   async enqueue(envelope: Envelope, message: Buffer): Promise<void> {
@@ -109,6 +120,7 @@ export class OutboundQueue implements Outbound {
     if (this.timer) clearInterval(this.timer);
     await Promise.allSettled([...this.running]);
     this.pool.close();
+    this.agent.destroy();
   }
 
   /** Makes every queued job due now (operators: `chatrelay queue retry`; tests). */

@@ -13,6 +13,7 @@ export interface SmtpTarget {
   rejectUnauthorized: boolean;
   ca?: string[];
   timeoutMs: number;
+  localAddress?: string;
 }
 
 export type SmtpOutcome =
@@ -51,6 +52,7 @@ export class SmtpPool {
       host: t.address,
       port: t.port,
       name: this.ehloName,
+      localAddress: t.localAddress,
       requireTLS: true,
       connectionTimeout: t.timeoutMs,
       greetingTimeout: t.timeoutMs,

@@ -47,7 +47,14 @@ export const fetch: CommandSpec<"FETCH"> = {
       if (!rec || v.isExpunged(t.uid)) continue;
       let response: Buffer;
       try {
-        response = await renderFetch(store, t.seq, rec, atts, seen?.has(t.uid) ?? false);
+        const flags = v.flagsOf(rec.uid, rec.flags);
+        response = await renderFetch(
+          store,
+          t.seq,
+          { ...rec, flags: [...flags] },
+          atts,
+          seen?.has(t.uid) ?? false,
+        );
       } catch (err) {
         // The body file vanished with a concurrent expunge.
         s.ctx.log.debug({ err }, "imap: fetch of a vanished message");

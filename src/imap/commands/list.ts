@@ -115,8 +115,22 @@ export const lsub: CommandSpec<"LSUB"> = {
       return ok("Lsub completed.");
     }
     const match = listMatcher(cmd.reference + cmd.pattern);
-    for (const m of await s.ctx.store.listMailboxes(s.user)) {
-      if (m.subscribed && match(m.name)) write(s, "LSUB", [], m.name);
+    const subscribed = new Set<string>();
+    for (const m of await s.ctx.store.listMailboxes(s.user)) if (m.subscribed) subscribed.add(m.name);
+    // RFC 3501 §6.3.9: where "%" stops at an unsubscribed parent of subscribed
+    // names, that parent is listed as \Noselect.
+    const parents = new Set<string>();
+    if (cmd.pattern.includes("%")) {
+      for (const name of subscribed) {
+        const parts = name.split("/");
+        for (let i = 1; i < parts.length; i++) {
+          const p = parts.slice(0, i).join("/");
+          if (!subscribed.has(p)) parents.add(p);
+        }
+      }
+    }
+    for (const name of [...subscribed, ...parents].sort()) {
+      if (match(name)) write(s, "LSUB", subscribed.has(name) ? [] : ["\\Noselect"], name);
     }
     return ok("Lsub completed.");
   },

@@ -2,11 +2,14 @@
  * SEARCH / UID SEARCH (RFC 3501 §6.4.4, §6.4.8). Criteria on flags, sizes, dates
  * and UIDs use the records only; header and text criteria read and parse a
  * message only when evaluation reaches them. String matching is a
- * case-insensitive substring test on decoded text. CHARSET may be UTF-8 or
- * US-ASCII. \Recent is not tracked, so RECENT and NEW match nothing and OLD
- * matches everything (as IMAP4rev2 dropped \Recent).
+ * case-insensitive substring test on decoded text; address fields (From, To,
+ * Cc, Bcc) also match their parsed form "Name <mailbox@domain>", so comments and
+ * quoting do not hide an address. CHARSET may be UTF-8 or US-ASCII.
  */
 import type { MessageRecord } from "../../store/types.ts";
+import { parseAddressList } from "../mime/address.ts";
+import { decodeEncodedWords } from "../mime/charset.ts";
+import { fullValue } from "../mime/fields.ts";
 import { bodyText, headerValues } from "../mime/header.ts";
 import { type MimePart, parseMessage } from "../mime/parse.ts";
 import type { Session } from "../session.ts";
@@ -54,6 +57,23 @@ async function content(ctx: Context, c: Candidate): Promise<{ raw: Buffer; root:
   return { raw: c.raw, root: c.root };
 }
 
+const ADDRESS_FIELDS = new Set(["from", "to", "cc", "bcc", "sender", "reply-to"]);
+
+/** An address field as "Name <mailbox@domain>, ..." (groups by their name), per occurrence. */
+function addressValues(raw: Buffer, root: MimePart, field: string): string[] {
+  const out: string[] = [];
+  for (const f of root.fields) {
+    if (f.name.toLowerCase() !== field) continue;
+    const parts = parseAddressList(fullValue(raw, f)).map((a) => {
+      if (a.domain === null) return a.mailbox ?? "";
+      const name = a.name ? `${decodeEncodedWords(a.name)} ` : "";
+      return `${name}<${a.mailbox ?? ""}@${a.domain}>`;
+    });
+    out.push(parts.join(", "));
+  }
+  return out;
+}
+
 function contains(haystack: string, needle: string): boolean {
   return haystack.toLowerCase().includes(needle.toLowerCase());
 }
@@ -80,12 +100,14 @@ async function matches(ctx: Context, c: Candidate, key: SearchKey): Promise<bool
     case "all":
       return true;
     case "flag":
+      if (key.flag === "\\Recent") return ctx.s.view!.isRecent(c.rec.uid) === key.present;
       return c.rec.flags.includes(key.flag) === key.present;
-    case "new":
     case "recent":
-      return false;
+      return ctx.s.view!.isRecent(c.rec.uid);
+    case "new":
+      return ctx.s.view!.isRecent(c.rec.uid) && !c.rec.flags.includes("\\Seen");
     case "old":
-      return true;
+      return !ctx.s.view!.isRecent(c.rec.uid);
     case "size":
       return key.larger ? c.rec.size > key.n : c.rec.size < key.n;
     case "uid":
@@ -110,7 +132,11 @@ async function matches(ctx: Context, c: Candidate, key: SearchKey): Promise<bool
       const values = headerValues(raw, root, key.field, { decode: true });
       // RFC 3501 §6.4.4: HEADER with an empty string matches every message that has the field.
       if (key.value === "") return values.length > 0;
-      return values.some((v) => contains(v, key.value));
+      if (values.some((v) => contains(v, key.value))) return true;
+      return (
+        ADDRESS_FIELDS.has(key.field) &&
+        addressValues(raw, root, key.field).some((v) => contains(v, key.value))
+      );
     }
     case "body": {
       const { raw, root } = await content(ctx, c);

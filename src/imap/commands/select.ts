@@ -25,6 +25,7 @@ export const select: CommandSpec<"SELECT" | "EXAMINE"> = {
         mb.uidValidity,
         readOnly,
         records.map((r) => r.uid),
+        s.ctx.recentFloor,
       );
       s.endSelect(view);
       const keywords = new Set<string>();
@@ -42,7 +43,7 @@ export const select: CommandSpec<"SELECT" | "EXAMINE"> = {
       out += readOnly
         ? "* OK [PERMANENTFLAGS ()] Read-only mailbox.\r\n"
         : `* OK [PERMANENTFLAGS (${flags} \\*)] Flags permitted.\r\n`;
-      out += `* ${view.count} EXISTS\r\n* 0 RECENT\r\n`;
+      out += `* ${view.count} EXISTS\r\n* ${view.recentCount} RECENT\r\n`;
       if (firstUnseen > 0) out += `* OK [UNSEEN ${firstUnseen}] First unseen.\r\n`;
       out += `* OK [UIDVALIDITY ${mb.uidValidity}] UIDs valid\r\n`;
       out += `* OK [UIDNEXT ${uidNext}] Predicted next UID\r\n`;

@@ -14,7 +14,7 @@ export const status: CommandSpec<"STATUS"> = {
     for (const item of cmd.items) if (!ITEMS.has(item)) return bad(`Unknown STATUS item ${item}.`);
     const mb = await s.ctx.store.getMailbox(s.user, cmd.mailbox);
     if (!mb) return no("Mailbox doesn't exist.", "NONEXISTENT");
-    const needsMessages = cmd.items.some((i) => i !== "UIDNEXT" && i !== "UIDVALIDITY" && i !== "RECENT");
+    const needsMessages = cmd.items.some((i) => i !== "UIDNEXT" && i !== "UIDVALIDITY");
     const records = needsMessages ? await s.ctx.store.listMessages(mb.id) : [];
     const maxUid = records.length > 0 ? records[records.length - 1]!.uid : 0;
     const values: string[] = [];
@@ -24,9 +24,12 @@ export const status: CommandSpec<"STATUS"> = {
         case "MESSAGES":
           n = records.length;
           break;
-        case "RECENT":
-          n = 0;
+        case "RECENT": {
+          // Not yet claimed by any session (RFC 3501 §6.3.10).
+          const floor = s.ctx.recentFloor.get(mb.id) ?? 1;
+          n = records.filter((r) => r.uid >= floor).length;
           break;
+        }
         case "UIDNEXT":
           n = Math.max(mb.uidNext, maxUid + 1);
           break;

@@ -42,9 +42,10 @@ export const store: CommandSpec<"STORE"> = {
       for (const rec of updated) {
         const i = v.indexOf(rec.uid);
         if (i < 0) continue;
+        const flags = flagList(v.flagsOf(rec.uid, rec.flags));
         out += cmd.uid
-          ? `* ${i + 1} FETCH (UID ${rec.uid} FLAGS ${flagList(rec.flags)})\r\n`
-          : `* ${i + 1} FETCH (FLAGS ${flagList(rec.flags)})\r\n`;
+          ? `* ${i + 1} FETCH (UID ${rec.uid} FLAGS ${flags})\r\n`
+          : `* ${i + 1} FETCH (FLAGS ${flags})\r\n`;
       }
       if (out) s.write(out);
     }

@@ -61,7 +61,7 @@ export async function startImap(
     bus,
     log: opts.log ?? silentLogger,
     tls: cert,
-    limits: { failedLoginDelay: [20, 40], ...opts.limits },
+    limits: { failedLoginDelay: [20, 40], sweepInterval: 100, ...opts.limits },
   });
   const tlsServer = await server.listen(0, "127.0.0.1", "implicit");
   const plainServer = await server.listen(0, "127.0.0.1", "starttls");
