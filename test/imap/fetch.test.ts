@@ -49,7 +49,7 @@ test("every FETCH item, section and partial", async () => {
   assert.equal(r.length, 2);
   assert.equal(
     r[0],
-    `* 1 FETCH (UID 1 FLAGS () INTERNALDATE "${day}-${date.toUTCString().slice(8, 11)}-${date.getUTCFullYear()} ${date.toISOString().slice(11, 19)} +0000" RFC822.SIZE ${MULTIPART.length} ` +
+    `* 1 FETCH (UID 1 FLAGS (\\Recent) INTERNALDATE "${day}-${date.toUTCString().slice(8, 11)}-${date.getUTCFullYear()} ${date.toISOString().slice(11, 19)} +0000" RFC822.SIZE ${MULTIPART.length} ` +
       "BODY[1] {10}\r\nfirst part " +
       "BODY[2.MIME] {77}\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n " +
       "BODY[TEXT]<0> {6}\r\n--b1\r\n " +
@@ -63,12 +63,15 @@ test("every FETCH item, section and partial", async () => {
   );
   // Nothing above set \Seen.
   assert.deepEqual(await c.command("f3", "FETCH 1 FLAGS"), [
-    "* 1 FETCH (FLAGS ())\r\n",
+    "* 1 FETCH (FLAGS (\\Recent))\r\n",
     "f3 OK Fetch completed.\r\n",
   ]);
   // BODY[] sets \Seen and reports FLAGS (RFC 3501 §6.4.5).
   const b = await c.command("f4", "FETCH 1 BODY[]<0.4>");
-  assert.deepEqual(b, ["* 1 FETCH (BODY[]<0> {4}\r\nFrom FLAGS (\\Seen))\r\n", "f4 OK Fetch completed.\r\n"]);
+  assert.deepEqual(b, [
+    "* 1 FETCH (BODY[]<0> {4}\r\nFrom FLAGS (\\Seen \\Recent))\r\n",
+    "f4 OK Fetch completed.\r\n",
+  ]);
   assert.deepEqual(await c.command("f5", "FETCH 1 (RFC822.TEXT)"), [
     `* 1 FETCH (RFC822.TEXT {${MULTIPART.length - MULTIPART.indexOf("--b1")}}\r\n${MULTIPART.slice(MULTIPART.indexOf("--b1"))})\r\n`,
     "f5 OK Fetch completed.\r\n",
@@ -88,19 +91,19 @@ test("macros, RFC822, and UID FETCH always includes UID", async () => {
   const c = await loggedIn(h.port, user, h.password);
   await c.command("s", "SELECT INBOX");
   const fast = await c.command("f1", "FETCH 1 FAST");
-  assert.match(fast[0]!, /^\* 1 FETCH \(FLAGS \(\) INTERNALDATE "[^"]+" RFC822\.SIZE \d+\)\r\n$/);
+  assert.match(fast[0]!, /^\* 1 FETCH \(FLAGS \(\\Recent\) INTERNALDATE "[^"]+" RFC822\.SIZE \d+\)\r\n$/);
   const all = await c.command("f2", "FETCH 1:* ALL");
   assert.match(
     all[0]!,
-    /^\* 1 FETCH \(FLAGS \(\) INTERNALDATE "[^"]+" RFC822\.SIZE \d+ ENVELOPE \(.*\)\)\r\n$/,
+    /^\* 1 FETCH \(FLAGS \(\\Recent\) INTERNALDATE "[^"]+" RFC822\.SIZE \d+ ENVELOPE \(.*\)\)\r\n$/,
   );
   const full = await c.command("f3", "UID FETCH 1 FULL");
   assert.match(
     full[0]!,
-    /^\* 1 FETCH \(UID 1 FLAGS \(\) INTERNALDATE "[^"]+" RFC822\.SIZE \d+ ENVELOPE \(.*\) BODY \(.*\)\)\r\n$/,
+    /^\* 1 FETCH \(UID 1 FLAGS \(\\Recent\) INTERNALDATE "[^"]+" RFC822\.SIZE \d+ ENVELOPE \(.*\) BODY \(.*\)\)\r\n$/,
   );
   assert.deepEqual(await c.command("f4", "UID FETCH 1 RFC822"), [
-    `* 1 FETCH (UID 1 RFC822 {${raw.length}}\r\n${raw} FLAGS (\\Seen))\r\n`,
+    `* 1 FETCH (UID 1 RFC822 {${raw.length}}\r\n${raw} FLAGS (\\Seen \\Recent))\r\n`,
     "f4 OK Fetch completed.\r\n",
   ]);
   c.close();
@@ -117,8 +120,8 @@ test("UID ranges past the end, * and invalid sequence numbers", async () => {
     "b OK Fetch completed.\r\n",
   ]);
   assert.deepEqual(await c.command("c", "UID FETCH 2,1 FLAGS"), [
-    "* 1 FETCH (UID 1 FLAGS ())\r\n",
-    "* 2 FETCH (UID 2 FLAGS ())\r\n",
+    "* 1 FETCH (UID 1 FLAGS (\\Recent))\r\n",
+    "* 2 FETCH (UID 2 FLAGS (\\Recent))\r\n",
     "c OK Fetch completed.\r\n",
   ]);
   assert.deepEqual(await c.command("d", "FETCH 4 FLAGS"), ["d BAD Invalid messageset\r\n"]);
@@ -139,7 +142,7 @@ test("EXAMINE never sets \\Seen; header names are case-insensitive", async () =>
     "a OK Fetch completed.\r\n",
   ]);
   assert.deepEqual(await c.command("b", "FETCH 1 FLAGS"), [
-    "* 1 FETCH (FLAGS ())\r\n",
+    "* 1 FETCH (FLAGS (\\Recent))\r\n",
     "b OK Fetch completed.\r\n",
   ]);
   c.close();
@@ -211,5 +214,5 @@ M.logout()
 `,
     [String(h.port), user, h.password],
   );
-  assert.equal(out, `OK Subject: py\nOK ${raw.length}\nOK 1 (FLAGS (\\Seen))\n`);
+  assert.equal(out, `OK Subject: py\nOK ${raw.length}\nOK 1 (FLAGS (\\Seen \\Recent))\n`);
 });

@@ -33,15 +33,17 @@ test("two sessions: expunge, flags and delivery keep sequence numbers right", as
   await a.command("s", "SELECT INBOX");
   await b.command("s", "SELECT INBOX");
   await idle(a, "i1");
+  // A selected first, so the messages are \Recent for A, not for B.
   assert.deepEqual(await b.command("b1", "UID STORE 1 +FLAGS (\\Deleted)"), [
     "* 1 FETCH (UID 1 FLAGS (\\Deleted))\r\n",
     "b1 OK Store completed.\r\n",
   ]);
-  assert.equal(await a.read(), "* 1 FETCH (UID 1 FLAGS (\\Deleted))\r\n");
+  assert.equal(await a.read(), "* 1 FETCH (UID 1 FLAGS (\\Deleted \\Recent))\r\n");
   assert.deepEqual(await b.command("b2", "EXPUNGE"), ["* 1 EXPUNGE\r\n", "b2 OK Expunge completed.\r\n"]);
   assert.equal(await a.read(), "* 1 EXPUNGE\r\n");
   await h.deliver([user], message());
   assert.equal(await a.read(), "* 3 EXISTS\r\n");
+  assert.equal(await a.read(), "* 3 RECENT\r\n");
   assert.deepEqual(await done(a, "i1"), ["i1 OK IDLE terminated.\r\n"]);
   assert.deepEqual(await a.command("f", "FETCH 1:* (UID)"), [
     "* 1 FETCH (UID 2)\r\n",
@@ -72,7 +74,7 @@ test("no EXPUNGE during FETCH, STORE or SEARCH by sequence number; NOOP reports 
   ]);
   assert.deepEqual(await a.command("a2", "SEARCH ALL"), ["* SEARCH 2 3\r\n", "a2 OK Search completed.\r\n"]);
   assert.deepEqual(await a.command("a3", "STORE 3 +FLAGS (\\Seen)"), [
-    "* 3 FETCH (FLAGS (\\Seen))\r\n",
+    "* 3 FETCH (FLAGS (\\Seen \\Recent))\r\n",
     "a3 OK Store completed.\r\n",
   ]);
   assert.deepEqual(await a.command("a4", "NOOP"), ["* 1 EXPUNGE\r\n", "a4 OK NOOP completed.\r\n"]);
@@ -85,7 +87,7 @@ test("no EXPUNGE during FETCH, STORE or SEARCH by sequence number; NOOP reports 
   await b.command("b3", "UID STORE 2 +FLAGS.SILENT (\\Deleted)");
   await b.command("b4", "EXPUNGE");
   assert.deepEqual(await a.command("a6", "UID FETCH 3 (FLAGS)"), [
-    "* 2 FETCH (UID 3 FLAGS (\\Seen))\r\n",
+    "* 2 FETCH (UID 3 FLAGS (\\Seen \\Recent))\r\n",
     "* 1 EXPUNGE\r\n",
     "a6 OK Fetch completed.\r\n",
   ]);
@@ -107,6 +109,7 @@ test("IDLE: keep-alive, no mailbox selected, and a bad continuation", async () =
   await h.deliver([user], message());
   await idle(c, "i3");
   assert.equal(await c.read(), "* 1 EXISTS\r\n");
+  assert.equal(await c.read(), "* 1 RECENT\r\n");
   assert.deepEqual(await done(c, "i3"), ["i3 OK IDLE terminated.\r\n"]);
   c.close();
 });

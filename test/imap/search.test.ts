@@ -49,8 +49,10 @@ test("flags, keywords, sizes, sequence and UID sets", async () => {
   assert.equal(await search("SEARCH 2:*"), "* SEARCH 2 3\r\n");
   assert.equal(await search("SEARCH UID 3:*"), "* SEARCH 3\r\n");
   assert.equal(await search("UID SEARCH (DELETED)"), "* SEARCH\r\n");
-  assert.equal(await search("UID SEARCH NEW"), "* SEARCH\r\n");
-  assert.equal(await search("UID SEARCH OLD"), "* SEARCH 1 2 3\r\n");
+  // This session selected first: all three are \Recent here; NEW = RECENT UNSEEN.
+  assert.equal(await search("UID SEARCH RECENT"), "* SEARCH 1 2 3\r\n");
+  assert.equal(await search("UID SEARCH NEW"), "* SEARCH 2 3\r\n");
+  assert.equal(await search("UID SEARCH OLD"), "* SEARCH\r\n");
 });
 
 test("headers, body and text, decoded and case-insensitive", async () => {

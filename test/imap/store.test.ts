@@ -18,21 +18,21 @@ test("+FLAGS, -FLAGS, FLAGS, .SILENT and keywords", async () => {
   const c = await loggedIn(h.port, user, h.password);
   await c.command("s", "SELECT INBOX");
   assert.deepEqual(await c.command("a", "STORE 1:2 +FLAGS (\\Seen $Important)"), [
-    "* 1 FETCH (FLAGS (\\Seen $Important))\r\n",
-    "* 2 FETCH (FLAGS (\\Seen $Important))\r\n",
+    "* 1 FETCH (FLAGS (\\Seen $Important \\Recent))\r\n",
+    "* 2 FETCH (FLAGS (\\Seen $Important \\Recent))\r\n",
     "a OK Store completed.\r\n",
   ]);
   assert.deepEqual(await c.command("b", "UID STORE 2 -FLAGS \\seen"), [
-    "* 2 FETCH (UID 2 FLAGS ($Important))\r\n",
+    "* 2 FETCH (UID 2 FLAGS ($Important \\Recent))\r\n",
     "b OK Store completed.\r\n",
   ]);
   assert.deepEqual(await c.command("c", "STORE 3 FLAGS.SILENT (\\Flagged \\Answered)"), [
     "c OK Store completed.\r\n",
   ]);
   assert.deepEqual(await c.command("d", "FETCH 1:3 FLAGS"), [
-    "* 1 FETCH (FLAGS (\\Seen $Important))\r\n",
-    "* 2 FETCH (FLAGS ($Important))\r\n",
-    "* 3 FETCH (FLAGS (\\Flagged \\Answered))\r\n",
+    "* 1 FETCH (FLAGS (\\Seen $Important \\Recent))\r\n",
+    "* 2 FETCH (FLAGS ($Important \\Recent))\r\n",
+    "* 3 FETCH (FLAGS (\\Flagged \\Answered \\Recent))\r\n",
     "d OK Fetch completed.\r\n",
   ]);
   assert.deepEqual(await c.command("e", "STORE 1 +FLAGS (\\Recent)"), [
@@ -46,7 +46,7 @@ test("+FLAGS, -FLAGS, FLAGS, .SILENT and keywords", async () => {
     "h OK Store completed.\r\n",
   ]);
   assert.deepEqual(await c.command("i", "FETCH 3 FLAGS"), [
-    "* 3 FETCH (FLAGS (\\Flagged \\Answered \\Seen))\r\n",
+    "* 3 FETCH (FLAGS (\\Flagged \\Answered \\Seen \\Recent))\r\n",
     "i OK Fetch completed.\r\n",
   ]);
   // SELECT lists keywords in use.
@@ -95,7 +95,7 @@ test("imapflow flag operations", async () => {
       assert.equal(await client.messageFlagsAdd("1", ["\\Seen", "\\Flagged"]), true);
       assert.equal(await client.messageFlagsRemove("1", ["\\Flagged"]), true);
       const m = await client.fetchOne("1", { flags: true });
-      assert.deepEqual(m && [...(m.flags ?? [])], ["\\Seen"]);
+      assert.deepEqual(m && [...(m.flags ?? [])], ["\\Seen", "\\Recent"]);
     } finally {
       lock.release();
     }

@@ -169,6 +169,7 @@ describe("interop with Postfix", () => {
     // RFC 3848: "ESMTPS" is the protocol name of ESMTP over TLS
     const received = field(text, "Received");
     assert.match(received, /^Received: from chat\.test \(.*\) \(using TLSv1\.[23] /);
+    assert.match(received, /\[127\.0\.0\.2\]/, "the relay connects from its own listen_address");
     assert.match(received, /\) by mx\.classic\.test \(Postfix\) with ESMTPS id /);
     assert.match(postfix!.log(), /Anonymous TLS connection established from unknown\[127\.0\.0\.\d+\]/);
     assert.match(text, new RegExp(`^From: ${alice}\r$`, "m"));

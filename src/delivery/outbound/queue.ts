@@ -259,6 +259,8 @@ export class OutboundQueue implements Outbound {
             rejectUnauthorized: !relaxed,
             ca: this.deps.ca,
             timeoutMs,
+            localAddress: this.localAddress,
+            agent: this.agent,
           };
           const r = await postMxdeliv(target, envelope, message);
           if (r.ok) {
@@ -277,6 +279,7 @@ export class OutboundQueue implements Outbound {
           rejectUnauthorized: !relaxed,
           ca: this.deps.ca,
           timeoutMs,
+          localAddress: this.localAddress,
         };
         const r = await this.pool.send(target, envelope, message);
         if (r.kind === "unreachable") {
