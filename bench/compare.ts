@@ -131,6 +131,8 @@ async function main(): Promise<number> {
     sh("setup.sh", [String(flags.accounts)]);
   }
   sh("start.sh");
+  const out =
+    flags.out || join(RESULTS_DIR, `compare-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
   const targets: Target[] = [];
   const results: Record<string, Record<string, unknown[]>> = { chatrelay: {}, baseline: {} };
   try {
@@ -158,6 +160,15 @@ async function main(): Promise<number> {
             console.error(`   failed: ${(r as { error: string }).error}`);
           }
           (results[t.name]![name] ??= []).push(r);
+          // partial results survive an interrupted run
+          writeJson(out, {
+            tool: "chatrelay bench:compare",
+            env: environment(),
+            reps,
+            flags,
+            partial: true,
+            runs: results,
+          });
           // let the server settle between runs
           await new Promise((res) => setTimeout(res, 3000));
         }
@@ -196,8 +207,6 @@ async function main(): Promise<number> {
       );
     }
   }
-  const out =
-    flags.out || join(RESULTS_DIR, `compare-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
   writeJson(out, { tool: "chatrelay bench:compare", env: environment(), reps, flags, table, runs: results });
   console.log(`\nmedians over ${reps} alternating runs; ratio = how many times better chatrelay is\n`);
   console.log(lines.join("\n"));

@@ -2,7 +2,8 @@
  * One "* n FETCH (...)" response (RFC 3501 §7.4.2) from a message record and,
  * only when an item needs it, the message body (read once) and its MIME
  * structure (parsed once). Items come out in the order they were asked for;
- * body sections are always literals, so 8-bit and CRLF data stay valid.
+ * body sections are always literals, so 8-bit and CRLF data stay valid. The
+ * response is returned in pieces so that message bodies are never copied.
  */
 import type { MessageRecord } from "../store/types.ts";
 import { bodyStructure } from "./mime/bodystructure.ts";
@@ -44,7 +45,7 @@ export async function renderFetch(
   rec: MessageRecord,
   atts: readonly FetchAtt[],
   addFlags: boolean,
-): Promise<Buffer> {
+): Promise<Buffer[]> {
   const chunks: Buffer[] = [];
   let text = `* ${seq} FETCH (`;
   let first = true;
@@ -126,5 +127,5 @@ export async function renderFetch(
   if (addFlags && !flagsDone) item(`FLAGS ${flagList(rec.flags)}`);
   text += ")\r\n";
   chunks.push(Buffer.from(text, "utf8"));
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  return chunks;
 }

@@ -83,19 +83,26 @@ export class Selection {
     if (this.checking) return;
     this.checking = true;
     try {
-      while (this.view?.suspect) {
-        const v = this.view;
-        const uids = v.suspect!;
-        v.suspect = null;
-        for (const uid of uids) {
-          if (await this.owner.ctx.store.getMessage(v.mailboxId, uid)) {
-            this.owner.shutdown("Mailbox state changed, please reconnect");
-            return;
-          }
-        }
-      }
+      await this.checkSuspectsNow();
+    } catch (err) {
+      // The store is closing or failing: the next command will notice.
+      this.owner.ctx.log.debug({ err }, "imap: suspect check failed");
     } finally {
       this.checking = false;
+    }
+  }
+
+  private async checkSuspectsNow(): Promise<void> {
+    while (this.view?.suspect) {
+      const v = this.view;
+      const uids = v.suspect!;
+      v.suspect = null;
+      for (const uid of uids) {
+        if (await this.owner.ctx.store.getMessage(v.mailboxId, uid)) {
+          this.owner.shutdown("Mailbox state changed, please reconnect");
+          return;
+        }
+      }
     }
   }
 }

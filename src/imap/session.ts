@@ -26,6 +26,8 @@ const IN_HIGH = 256 * 1024;
 const OUT_UNSOLICITED_MAX = 4 * 1024 * 1024;
 /** Commands accepted before login. */
 const MAX_PRELOGIN_COMMANDS = 100;
+/** Literal and command size before login. */
+const PRELOGIN_LIMITS = { literal: 4096, command: 16 * 1024 };
 /** Oversize non-synchronizing literals up to this size are read and dropped; larger ones close. */
 const MAX_DISCARD = 64 * 1024 * 1024;
 
@@ -60,7 +62,9 @@ export class Session implements SessionLike {
       maxLine: limits.maxLine,
       maxDiscard: MAX_DISCARD,
       limits: (name) => {
-        if (name === "APPEND" && this.state !== "notauth") {
+        // Before login only LOGIN/AUTHENTICATE need literals, and small ones.
+        if (this.state === "notauth") return PRELOGIN_LIMITS;
+        if (name === "APPEND") {
           const m = ctx.config.max_message_size;
           return { literal: m, command: m + limits.maxLine * 4 };
         }
@@ -103,6 +107,11 @@ export class Session implements SessionLike {
 
   write(data: string | Buffer): void {
     this.transport.write(data);
+  }
+
+  /** Several pieces of one response, handed to the socket together. */
+  writev(chunks: Buffer[]): void {
+    this.transport.writev(chunks);
   }
 
   /** Output nobody asked for (IDLE updates, keep-alives): a client that does not read is dropped. */

@@ -78,6 +78,18 @@ export class Transport {
     } else this.socket.write(data);
   }
 
+  writev(chunks: Buffer[]): void {
+    if (this.closed || this.socket.destroyed) return;
+    if (this.deflate) {
+      for (const c of chunks) this.deflate.write(c);
+      this.deflate.flush(zlib.constants.Z_SYNC_FLUSH);
+      return;
+    }
+    this.socket.cork();
+    for (const c of chunks) this.socket.write(c);
+    this.socket.uncork();
+  }
+
   pause(): void {
     this.socket.pause();
   }

@@ -36,6 +36,7 @@ test("APPEND with flags and date returns APPENDUID; the selected session sees EX
   await c.until("b");
   assert.deepEqual(await c.until("c"), [
     "* 2 EXISTS\r\n",
+    "* 1 RECENT\r\n",
     `c OK [APPENDUID ${sent.uidValidity} 2] Append completed.\r\n`,
   ]);
   assert.deepEqual(await c.command("d", "APPEND Nope {1+}\r\nx"), [

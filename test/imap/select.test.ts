@@ -87,3 +87,35 @@ test("ENABLE, ID and CAPABILITY in every state", async () => {
   assert.deepEqual(await c.command("e", "LOGOUT"), ["* BYE Logging out\r\n", "e OK Logout completed.\r\n"]);
   c.close();
 });
+
+test("\\Recent: one session per message, EXAMINE does not claim, STATUS counts the unclaimed", async () => {
+  const user = await h.newUser();
+  await h.deliver([user], message());
+  await h.deliver([user], message());
+  const a = await loggedIn(h.port, user, h.password);
+  const b = await loggedIn(h.port, user, h.password);
+  assert.equal((await a.command("a1", "EXAMINE INBOX"))[3], "* 2 RECENT\r\n");
+  assert.deepEqual(await b.command("b1", "STATUS INBOX (RECENT)"), [
+    "* STATUS INBOX (RECENT 2)\r\n",
+    "b1 OK Status completed.\r\n",
+  ]);
+  assert.equal((await a.command("a2", "SELECT INBOX"))[3], "* 2 RECENT\r\n");
+  assert.equal((await b.command("b2", "SELECT INBOX"))[3], "* 0 RECENT\r\n");
+  await h.deliver([user], message());
+  assert.deepEqual(await a.command("a3", "NOOP"), [
+    "* 3 EXISTS\r\n",
+    "* 3 RECENT\r\n",
+    "a3 OK NOOP completed.\r\n",
+  ]);
+  assert.deepEqual(await b.command("b3", "NOOP"), ["* 3 EXISTS\r\n", "b3 OK NOOP completed.\r\n"]);
+  assert.deepEqual(await a.command("a4", "FETCH 3 FLAGS"), [
+    "* 3 FETCH (FLAGS (\\Recent))\r\n",
+    "a4 OK Fetch completed.\r\n",
+  ]);
+  assert.deepEqual(await b.command("b4", "FETCH 3 FLAGS"), [
+    "* 3 FETCH (FLAGS ())\r\n",
+    "b4 OK Fetch completed.\r\n",
+  ]);
+  a.close();
+  b.close();
+});

@@ -45,7 +45,7 @@ export const fetch: CommandSpec<"FETCH"> = {
       const rec = records.get(t.uid);
       // Gone meanwhile (expunged elsewhere): nothing to say about it (RFC 2180 §4.1.2).
       if (!rec || v.isExpunged(t.uid)) continue;
-      let response: Buffer;
+      let response: Buffer[];
       try {
         const flags = v.flagsOf(rec.uid, rec.flags);
         response = await renderFetch(
@@ -60,7 +60,7 @@ export const fetch: CommandSpec<"FETCH"> = {
         s.ctx.log.debug({ err }, "imap: fetch of a vanished message");
         continue;
       }
-      s.write(response);
+      s.writev(response);
       await s.drain();
     }
     return ok("Fetch completed.");
