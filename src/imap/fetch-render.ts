@@ -25,13 +25,6 @@ function toSpec(section: Section): SectionSpec {
   return spec;
 }
 
-/** Whether any item needs the message body. */
-export function needsBody(atts: readonly FetchAtt[]): boolean {
-  return atts.some(
-    (a) => a.kind !== "UID" && a.kind !== "FLAGS" && a.kind !== "INTERNALDATE" && a.kind !== "RFC822.SIZE",
-  );
-}
-
 /** Whether fetching these items sets \Seen (RFC 3501 §6.4.5: BODY[...] without .PEEK, RFC822, RFC822.TEXT). */
 export function setsSeen(atts: readonly FetchAtt[]): boolean {
   return atts.some(

@@ -36,7 +36,8 @@
  *    flag changes likewise (with UID). UIDs reach the view in increasing order;
  *    a UID that shows up below announced ones and exists makes the session
  *    disconnect (the client reconnects and resynchronises) instead of
- *    numbering messages wrongly.
+ *    numbering messages wrongly. \Recent goes to the first read-write session
+ *    that announces a message (an in-memory per-mailbox floor, see MailboxView).
  *
  * 5. Totality. The framer and parser turn every byte sequence into a command or
  *    a typed rejection (BAD/NO, or BYE when the stream cannot be kept in step).

@@ -1,8 +1,9 @@
 /**
  * One IMAP connection: the state machine of RFC 3501 §3 (not authenticated →
  * authenticated → selected → logout), a strictly sequential command queue fed by
- * the pull framer, output backpressure, and the bus listener that turns other
- * sessions' changes into untagged responses at the points RFC 3501 §7.4.1 allows.
+ * the pull framer, output backpressure, timeouts, and (through Selection) the bus
+ * listener that turns other sessions' changes into untagged responses at the
+ * points RFC 3501 §7.4.1 allows.
  */
 import type { Socket } from "node:net";
 import type { MailboxEvent } from "../events/bus.ts";

@@ -65,7 +65,7 @@ class DeflateClient {
   }
 }
 
-test("COMPRESS DEFLATE: both directions compressed, pipelined data included", async () => {
+test("COMPRESS DEFLATE: both directions compressed, pipelined commands", async () => {
   const user = await on.newUser();
   const body = "compress me ".repeat(2000);
   await on.deliver([user], message({ body }));

@@ -46,11 +46,6 @@ export function literal(data: Buffer | string): Buffer {
   return Buffer.concat([Buffer.from(`{${bytes.length}}\r\n`, "latin1"), bytes]);
 }
 
-/** string (quoted, or a literal when needed) as text when possible. */
-export function stringText(s: string): string | null {
-  return isQuotable(s) ? quote(s) : null;
-}
-
 /** Builds one response that may contain literals. */
 export class Response {
   private chunks: Array<Buffer | string> = [];
@@ -110,17 +105,6 @@ export class Response {
 }
 
 const CRLF = Buffer.from("\r\n");
-
-/** An astring for text-only responses: atom, quoted, or null if a literal is needed. */
-export function astringText(s: string): string | null {
-  if (isAtomSafe(s, true)) return s;
-  return stringText(s);
-}
-
-/** A mailbox name in a response: astring (RFC 3501 §9 mailbox), as Buffer-capable Response part. */
-export function mailboxResponse(r: Response, name: string): Response {
-  return r.astring(name);
-}
 
 /** INTERNALDATE as date-time: "17-Jul-1996 02:44:25 +0000" (RFC 3501 §9), in UTC. */
 export function formatInternalDate(ms: number): string {

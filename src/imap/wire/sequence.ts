@@ -31,11 +31,6 @@ export function parseSequenceSet(r: Reader): SequenceSet {
   }
 }
 
-/** Whether the set mentions "*" anywhere. */
-export function usesStar(set: SequenceSet): boolean {
-  return set.some((x) => x.start === null || x.end === null);
-}
-
 function bounds(range: SeqRange, max: number): [number, number] {
   const a = range.start ?? max;
   const b = range.end ?? max;
