@@ -19,8 +19,8 @@
  * The response always names the mailbox as a quoted string:
  * `* METADATA "" (/shared/admin "mailto:x" /shared/vendor/deltachat/maxsmtprecipients "1000")`.
  */
-import { createHmac } from "node:crypto";
 import type { Config } from "../../config/types.ts";
+import { turnCredentials } from "../../turn/credentials.ts";
 import type { Session } from "../session.ts";
 import { Response } from "../wire/encode.ts";
 import { AUTHED, bad, type CommandSpec, no, ok } from "./types.ts";
@@ -29,7 +29,6 @@ const DEVICETOKEN = "/private/devicetoken";
 const TOKEN_LIFETIME = 90 * 86400;
 const FUTURE_SLACK = 60;
 const MAX_TOKEN = 8192;
-const TURN_VALIDITY = 5 * 86400;
 
 const SERVER_ENTRIES = [
   "/shared/comment",
@@ -40,13 +39,6 @@ const SERVER_ENTRIES = [
   "/shared/vendor/deltachat/appversions",
 ];
 
-/** TURN REST credentials (chatmail-turn): username = expiry, password = base64(HMAC-SHA1(secret, username)). */
-export function turnCredentials(config: Config, nowSeconds: number): string {
-  const expiry = nowSeconds + TURN_VALIDITY;
-  const password = createHmac("sha1", config.turn_secret).update(String(expiry)).digest("base64");
-  return `${config.turn_host}:${config.turn_port}:${expiry}:${password}`;
-}
-
 function serverValue(config: Config, entry: string, nowSeconds: number): string | null {
   switch (entry) {
     case "/shared/admin":
@@ -54,7 +46,7 @@ function serverValue(config: Config, entry: string, nowSeconds: number): string 
     case "/shared/vendor/deltachat/irohrelay":
       return config.iroh_relay ? config.iroh_relay : null;
     case "/shared/vendor/deltachat/turn":
-      return config.turn_secret ? turnCredentials(config, nowSeconds) : null;
+      return turnCredentials(config, nowSeconds * 1000) ?? null;
     case "/shared/vendor/deltachat/maxsmtprecipients":
       return "1000";
     default:
