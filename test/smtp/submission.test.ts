@@ -196,6 +196,9 @@ describe("SMTP submission rate limit", () => {
       "the burst passes",
     );
     assert.ok(refused.length >= 2, JSON.stringify(results));
-    assert.match(refused[0]!.response, new RegExp(`^450 4\\.7\\.1: Too much mail from <${a}>, rate-limited until \\d{4}-`));
+    assert.match(
+      refused[0]!.response,
+      new RegExp(`^450 4\\.7\\.1: Too much mail from <${a}>, rate-limited until \\d{4}-`),
+    );
   });
 });

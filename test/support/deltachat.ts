@@ -276,8 +276,8 @@ export class DeltaChat {
   async importBackup(path: string, addr: string): Promise<DcAccount> {
     const acc = await this.addAccount();
     acc.addr = addr;
-    await this.rpc.importBackup(acc.id, path, null);
     const idle = acc.waitFor("ImapInboxIdle");
+    await this.rpc.importBackup(acc.id, path, null);
     await this.rpc.startIo(acc.id);
     await idle;
     return acc;
@@ -286,10 +286,16 @@ export class DeltaChat {
   async close(): Promise<void> {
     this.closing = true;
     if (this.child.exitCode === null && this.child.signalCode === null) {
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await Promise.race([this.rpc.stopIoForAllAccounts(), new Promise((r) => setTimeout(r, 2000))]);
+        await Promise.race([
+          this.rpc.stopIoForAllAccounts(),
+          new Promise((r) => (timer = setTimeout(r, 2000))),
+        ]);
       } catch {
         // the process may already be gone
+      } finally {
+        clearTimeout(timer);
       }
       this.child.kill("SIGTERM");
       const killer = setTimeout(() => this.child.kill("SIGKILL"), 5000);
