@@ -10,10 +10,11 @@
  * Flags: those of `npm run bench` plus --reps N and --keep-baseline.
  */
 import { execFileSync, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FlagError, type Flags, parseFlags, usage } from "./flags.ts";
-import { median, round1 } from "./load/stats.ts";
+import { round1 } from "./load/stats.ts";
 import { environment, runScenario } from "./main.ts";
 import { writeJson } from "./report.ts";
 import { openTarget, RESULTS_DIR, type Target } from "./target/target.ts";
@@ -82,14 +83,22 @@ function sh(script: string, args: string[] = []): void {
   if (r.status !== 0) throw new Error(`bench/baseline/${script} failed (${r.status})`);
 }
 
-function baselineInstalled(): boolean {
+/** Installed, with at least `users` accounts in its passwd-file. */
+function baselineInstalled(users: number): boolean {
   try {
     execFileSync("dpkg", ["-s", "postfix", "dovecot-imapd", "dovecot-lmtpd"], { stdio: "ignore" });
-    execFileSync("test", ["-s", "/etc/dovecot/bench-users"]);
-    return true;
+    return readFileSync("/etc/dovecot/bench-users", "utf8").split("\n").filter(Boolean).length >= users;
   } catch {
     return false;
   }
+}
+
+/** The median (mean of the two middle values for an even count). */
+function median(xs: number[]): number | undefined {
+  if (!xs.length) return undefined;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return round1(s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2);
 }
 
 async function main(): Promise<number> {
@@ -126,7 +135,7 @@ async function main(): Promise<number> {
     "user-pattern": "u%05d",
     password: "benchpass",
   };
-  if (!baselineInstalled()) {
+  if (!baselineInstalled(flags.accounts)) {
     console.log("installing the baseline (Postfix + Dovecot) with bench/baseline/setup.sh ...");
     sh("setup.sh", [String(flags.accounts)]);
   }
@@ -154,7 +163,12 @@ async function main(): Promise<number> {
           console.log(`-- rep ${rep + 1}/${reps}: ${name} against ${t.name}`);
           let r: unknown;
           try {
-            r = await runScenario(name, flags, parsed.given as Set<string>, t);
+            // fresh accounts for every login run: chatrelay remembers verified passwords, Dovecot (no auth cache) does not
+            const f =
+              name === "login"
+                ? { ...flags, "login-offset": flags["login-offset"] + rep * flags.logins }
+                : flags;
+            r = await runScenario(name, f, parsed.given as Set<string>, t);
           } catch (e) {
             r = { error: String((e as Error)?.message ?? e) };
             console.error(`   failed: ${(r as { error: string }).error}`);

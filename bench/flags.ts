@@ -39,7 +39,7 @@ export const OPTIONS = {
     "external target: comma list of process names (/proc/PID/comm) whose memory is summed",
   ),
   "cpu-prof": b(false, "CPU-profile the chatrelay child during each scenario (bench/results/profiles/)"),
-  accounts: n(12_500, "accounts pre-created in the chatrelay child"),
+  accounts: n(13_000, "accounts pre-created in the chatrelay child"),
   // --- (a) latency ---
   receivers: n(0, "receivers in IDLE (default: 1000 for latency, 50 for throughput)"),
   "latency-senders": n(4, "closed-loop senders in the latency scenario"),
@@ -59,12 +59,12 @@ export const OPTIONS = {
   settle: n(5, "seconds to wait before sampling memory"),
   // --- (d) login ---
   logins: n(200, "sequential TLS connect + LOGIN"),
-  "login-offset": n(12_200, "index of the first account used by the login scenario"),
+  "login-offset": n(12_000, "index of the first account used by the login scenario"),
   // --- (e) deltachat ---
   rounds: n(20, "ping-pong round trips"),
   burst: n(10, "messages per burst in send-N-receive-N"),
   bursts: n(5, "bursts in send-N-receive-N"),
-  "deltachat-offset": n(12_400, "index of the first of the two Delta Chat accounts"),
+  "deltachat-offset": n(12_900, "index of the first of the two Delta Chat accounts"),
   bot: b(true, "mark the Delta Chat accounts as bots (no client-side send rate limit)"),
   // --- store (bench/store.ts) ---
   seconds: n(3, "seconds per store run"),

@@ -1,12 +1,12 @@
 #!/bin/bash
 # One-time setup of the baseline target (Debian 12 Postfix + Dovecot, loopback only).
-# Usage: bench/baseline/setup.sh [NUM_USERS]   (default 12500; password "benchpass")
+# Usage: bench/baseline/setup.sh [NUM_USERS]   (default 13000; password "benchpass")
 # Installs packages, writes /etc/dovecot/dovecot.conf, /etc/postfix/{main,master}.cf,
 # the self-signed cert in /etc/ssl/bench, the passwd-file /etc/dovecot/bench-users,
 # and the vmail user. Does not start anything (see start.sh).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
-NUM_USERS="${1:-12500}"
+NUM_USERS="${1:-13000}"
 PASS="${BENCH_PASSWORD:-benchpass}"
 SCHEME="${BENCH_PASS_SCHEME:-SHA512-CRYPT}"   # chatmail stores SHA512-CRYPT hashes
 

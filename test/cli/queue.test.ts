@@ -24,7 +24,10 @@ test("chatrelay queue: list, retry now, delete", async () => {
     });
     await store.close();
     const run = (...args: string[]) =>
-      spawnSync(process.execPath, [BIN, "queue", ...args, "--config", ini], { encoding: "utf8", timeout: 60_000 });
+      spawnSync(process.execPath, [BIN, "queue", ...args, "--config", ini], {
+        encoding: "utf8",
+        timeout: 60_000,
+      });
 
     const list = run("list");
     assert.equal(list.status, 0, list.stderr);
