@@ -84,15 +84,13 @@ export class Delivery {
   async accept(envelope: Envelope, message: Buffer, origin: Origin): Promise<Reply> {
     if (origin.kind === "submission") return this.submitted(envelope, message);
     if (origin.kind === "mx") return this.incoming(envelope, message, origin.peerIp);
-    return this.route(envelope, message);
+    return this.route(envelope, message, true);
   }
 
   private async submitted(envelope: Envelope, message: Buffer): Promise<Reply> {
     const verdict = checkOutgoing({ mailFrom: envelope.mailFrom, recipients: envelope.recipients, message });
     if (!verdict.ok) return { code: verdict.code, text: verdict.text };
-    let out = rewriteSubmitted(message);
-    if (this.deps.signer) out = await this.deps.signer.sign(out);
-    return this.route(envelope, out);
+    return this.route(envelope, rewriteSubmitted(message), true);
   }
 
   private async incoming(envelope: Envelope, message: Buffer, peerIp: string): Promise<Reply> {
@@ -114,30 +112,39 @@ export class Delivery {
       const dkim = await this.deps.verifier.verify(message, verdict.fromDomain);
       if (!dkim.ok) return { code: dkim.code, text: dkim.text };
     }
-    return this.route({ mailFrom: verdict.envelopeFrom, recipients: local }, message);
+    return this.route({ mailFrom: verdict.envelopeFrom, recipients: local }, message, false);
   }
 
-  /** Local recipients are stored now; remote ones go to the outbound queue. */
-  private async route(envelope: Envelope, message: Buffer): Promise<Reply> {
+  /**
+   * Local recipients are stored now; remote ones go to the outbound queue, both
+   * durably and at the same time. Only what leaves the relay is DKIM-signed
+   * (`ours`: submitted mail and our bounces): local delivery strips the
+   * signature anyway, so local-only mail skips the RSA work.
+   */
+  private async route(envelope: Envelope, message: Buffer, ours: boolean): Promise<Reply> {
     const local: string[] = [];
     const remote: string[] = [];
     for (const r of envelope.recipients) (this.isLocal(r) ? local : remote).push(r);
     if (remote.length && !this.deps.outbound) return this.canRoute(remote[0]!)!;
-    if (remote.length)
-      await this.deps.outbound!.enqueue({ mailFrom: envelope.mailFrom, recipients: remote }, message);
-    if (local.length) {
-      const result = await this.deps.local.deliver(local, message, envelope.mailFrom);
-      if (result.unknown.length && envelope.mailFrom !== "") {
-        await this.bounce(
-          envelope.mailFrom,
-          message,
-          result.unknown.map((recipient) => ({
-            recipient,
-            status: "5.1.1",
-            diagnostic: "550 5.1.1 Recipient address rejected: User unknown",
-          })),
-        );
-      }
+    const signer = ours ? this.deps.signer : null;
+    const [, stored] = await Promise.all([
+      remote.length
+        ? (signer ? signer.sign(message) : Promise.resolve(message)).then((out) =>
+            this.deps.outbound!.enqueue({ mailFrom: envelope.mailFrom, recipients: remote }, out),
+          )
+        : undefined,
+      local.length ? this.deps.local.deliver(local, message, envelope.mailFrom) : undefined,
+    ]);
+    if (stored?.unknown.length && envelope.mailFrom !== "") {
+      await this.bounce(
+        envelope.mailFrom,
+        message,
+        stored.unknown.map((recipient) => ({
+          recipient,
+          status: "5.1.1",
+          diagnostic: "550 5.1.1 Recipient address rejected: User unknown",
+        })),
+      );
     }
     return OK;
   }
@@ -145,16 +152,15 @@ export class Delivery {
   /** A DKIM-signed DSN to `to`; bounces themselves are never bounced. */
   async bounce(to: string, original: Buffer, failed: FailedRecipient[]): Promise<void> {
     if (to === "" || /^mailer-daemon@/i.test(to)) return;
-    let dsn = buildBounce({
+    const dsn = buildBounce({
       domain: this.domain,
       reportingMta: isIpDomain(this.deps.config.mail_domain) ? this.domain : this.deps.config.mail_domain,
       to,
       original,
       failed,
     });
-    if (this.deps.signer) dsn = await this.deps.signer.sign(dsn);
     try {
-      await this.route({ mailFrom: "", recipients: [to] }, dsn);
+      await this.route({ mailFrom: "", recipients: [to] }, dsn, true);
     } catch (e) {
       this.deps.log.warn({ err: (e as Error).message }, "could not deliver a bounce");
     }
