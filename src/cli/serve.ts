@@ -5,6 +5,18 @@ import { createLogger } from "../log.ts";
 import { Relay } from "../relay.ts";
 
 export async function runServe(configPath: string | undefined): Promise<number> {
+  // Signal handlers come first, so a signal during start-up still stops cleanly.
+  let signalled: ((signal: string) => void) | undefined;
+  let early: string | undefined;
+  let count = 0;
+  const onSignal = (signal: string) => {
+    if (++count > 1) process.exit(1);
+    if (signalled) signalled(signal);
+    else early = signal;
+  };
+  process.on("SIGINT", () => onSignal("SIGINT"));
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+
   let config: Config;
   let warnings: string[] = [];
   if (configPath) ({ config, warnings } = loadConfig(configPath));
@@ -13,6 +25,11 @@ export async function runServe(configPath: string | undefined): Promise<number> 
   for (const w of warnings) log.warn(w);
 
   const relay = await Relay.start(config, log);
+  process.on("SIGHUP", () => {
+    relay
+      .reloadCertificate()
+      .catch((e: unknown) => log.error({ err: (e as Error).message }, "certificate reload failed"));
+  });
   const ports = Object.entries(relay.ports)
     .map(([name, port]) => `${name} ${config.listen_address}:${port}`)
     .join(", ");
@@ -24,33 +41,16 @@ export async function runServe(configPath: string | undefined): Promise<number> 
     `chatrelay ${config.mail_domain} (${config.source}) listening: ${ports}\ndata in ${config.data_dir}; Ctrl-C stops, SIGHUP reloads the certificate.\n`,
   );
 
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) {
-        log.warn({ signal }, "second signal: exiting now");
-        process.exit(1);
-      }
-      stopping = true;
-      log.info({ signal }, "stopping: draining connections");
-      relay.stop().then(
-        () => {
-          log.info("stopped");
-          resolve();
-        },
-        (e: unknown) => {
-          log.error({ err: e }, "error while stopping");
-          resolve();
-        },
-      );
-    };
-    process.on("SIGHUP", () => {
-      relay
-        .reloadCertificate()
-        .catch((e: unknown) => log.error({ err: (e as Error).message }, "certificate reload failed"));
-    });
-    process.on("SIGINT", () => stop("SIGINT"));
-    process.on("SIGTERM", () => stop("SIGTERM"));
+  const signal = await new Promise<string>((resolve) => {
+    signalled = resolve;
+    if (early) resolve(early);
   });
+  log.info({ signal }, "stopping: draining connections");
+  try {
+    await relay.stop();
+    log.info("stopped");
+  } catch (e) {
+    log.error({ err: e }, "error while stopping");
+  }
   process.exit(0);
 }
