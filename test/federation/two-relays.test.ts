@@ -1,44 +1,16 @@
 import assert from "node:assert/strict";
-import { createPublicKey } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import type { Config } from "../../src/config/types.ts";
-import { dkimTxtRecord } from "../../src/dkim/keys.ts";
-import { dkimKeyPath } from "../../src/dkim/path.ts";
 import { type DnsServer, startDnsServer } from "../support/dns-server.ts";
 import { fixture } from "../support/mail.ts";
 import { commonFreePort } from "../support/ports.ts";
-import { startTestRelay, type TestRelay } from "../support/relay.ts";
+import { inbox as messages, publishDkim, startTestRelay, type TestRelay, until } from "../support/relay.ts";
 import { submit } from "../support/smtp.ts";
 
 const A_IP = "127.0.0.2";
 const B_IP = "127.0.0.3";
 const A = "_alpha.test";
 const B = "_beta.test";
-
-async function messages(r: TestRelay, address: string): Promise<string[]> {
-  const store = r.relay.parts.store;
-  const box = await store.getMailbox(address, "INBOX");
-  if (!box) return [];
-  const list = await store.listMessages(box.id);
-  return Promise.all(list.map(async (m) => (await store.readBlob(m.blobId)).toString()));
-}
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function publishDkim(dns: DnsServer, r: TestRelay): void {
-  const pem = readFileSync(dkimKeyPath(r.config), "utf8");
-  const pub = createPublicKey(pem).export({ type: "spki", format: "pem" }).toString();
-  dns.zone.set(`opendkim._domainkey.${r.domain}`, { TXT: [dkimTxtRecord(pub)] });
-}
 
 describe("federation between two relays", () => {
   let dns: DnsServer;

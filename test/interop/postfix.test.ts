@@ -22,6 +22,7 @@ import { createResolver } from "../../src/dns/resolver.ts";
 import { type DnsServer, startDnsServer } from "../support/dns-server.ts";
 import { fixture } from "../support/mail.ts";
 import { commonFreePort } from "../support/ports.ts";
+import { inbox, publishDkim, startTestRelay, type TestRelay, until } from "../support/relay.ts";
 import { submit } from "../support/smtp.ts";
 import {
   makePki,
@@ -32,7 +33,6 @@ import {
   startPostfix,
   type TestPki,
 } from "./postfix-harness.ts";
-import { type InteropRelay, inbox, publishDkim, startInteropRelay, until } from "./relay.ts";
 
 const RELAY_IP = "127.0.0.2";
 const OTHER_IP = "127.0.0.3";
@@ -88,7 +88,7 @@ describe("interop with Postfix", () => {
   let tmp: string;
   let dns: DnsServer;
   let pki: TestPki;
-  let relay: InteropRelay;
+  let relay: TestRelay;
   let opendkim: Opendkim | undefined;
   let postfix: Postfix | undefined;
   let postfixPort: number;
@@ -109,7 +109,7 @@ describe("interop with Postfix", () => {
     });
     pki = await makePki(join(tmp, "pki"), MX);
     postfixPort = await commonFreePort([POSTFIX_IP]);
-    relay = await startInteropRelay(
+    relay = await startTestRelay(
       {
         mail_domain: RELAY,
         listen_address: RELAY_IP,
@@ -118,7 +118,7 @@ describe("interop with Postfix", () => {
         outbound_https_port: -1,
         https_port: -1,
       },
-      [pki.caPem],
+      { outboundCa: [pki.caPem] },
     );
     publishDkim(dns, relay);
     opendkim = await startOpendkim(join(tmp, "opendkim"), {
@@ -181,7 +181,7 @@ describe("interop with Postfix", () => {
   });
 
   test("(a) without the test CA the certificate is refused and the message stays queued", async () => {
-    const other = await startInteropRelay({
+    const other = await startTestRelay({
       mail_domain: OTHER,
       listen_address: OTHER_IP,
       dns_servers: [dns.address],

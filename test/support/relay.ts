@@ -2,13 +2,17 @@
  * Starts a whole relay for a test: temp data folder, self-signed TLS, every
  * listener on an ephemeral loopback port. `close()` stops it and removes the folder.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { createPublicKey } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { testConfig } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/types.ts";
+import { dkimTxtRecord } from "../../src/dkim/keys.ts";
+import { dkimKeyPath } from "../../src/dkim/path.ts";
 import { type Logger, silentLogger } from "../../src/log.ts";
 import { Relay } from "../../src/relay.ts";
+import type { DnsServer } from "./dns-server.ts";
 
 export interface TestRelay {
   relay: Relay;
@@ -65,4 +69,37 @@ export async function startTestRelay(
         rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Publishes a relay's DKIM key as `<selector>._domainkey.<domain>` in a test DNS zone. */
+export function publishDkim(dns: DnsServer, r: { config: Config }): void {
+  const pub = createPublicKey(readFileSync(dkimKeyPath(r.config), "utf8"))
+    .export({ type: "spki", format: "pem" })
+    .toString();
+  dns.zone.set(`${r.config.dkim_selector}._domainkey.${r.config.mail_domain}`, { TXT: [dkimTxtRecord(pub)] });
+}
+
+/** The INBOX of `address` as message texts. */
+export async function inbox(r: { relay: Relay }, address: string): Promise<string[]> {
+  const store = r.relay.parts.store;
+  const box = await store.getMailbox(address, "INBOX");
+  if (!box) return [];
+  const list = await store.listMessages(box.id);
+  return Promise.all(list.map(async (m) => (await store.readBlob(m.blobId)).toString()));
+}
+
+/** Polls `f` until it gives a value; the error names `what` and, if given, `detail()`. */
+export async function until<T>(
+  what: string,
+  f: () => Promise<T | undefined> | T | undefined,
+  detail?: () => string,
+  ms = 20_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${detail ? `\n${detail()}` : ""}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
