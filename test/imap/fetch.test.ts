@@ -1,7 +1,6 @@
 /** FETCH / UID FETCH: every item, sections, partials, \Seen rules, UID ranges; imapflow and imaplib. */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { ImapFlow } from "imapflow";
 import { type ImapHarness, message, startImap } from "./support/harness.ts";
 import { PY_CONNECT, runPython } from "./support/python.ts";
 import { loggedIn } from "./support/raw-client.ts";
@@ -153,15 +152,7 @@ test("imapflow fetches envelope, structure and a 100 KiB body", async () => {
   const big = message({ subject: "big", body: "x".repeat(100 * 1024) });
   await h.deliver([user], MULTIPART);
   await h.deliver([user], big);
-  const client = new ImapFlow({
-    host: "127.0.0.1",
-    port: h.port,
-    secure: true,
-    tls: { rejectUnauthorized: false },
-    auth: { user, pass: h.password },
-    logger: false,
-  });
-  await client.connect();
+  const client = await h.imapflow(user);
   try {
     const lock = await client.getMailboxLock("INBOX");
     try {

@@ -1,7 +1,6 @@
 /** METADATA (RFC 5464) as the reference relay serves it (chatmail-relay-behaviour.md §2.4). */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { ImapFlow } from "imapflow";
 import { type ImapHarness, startImap } from "./support/harness.ts";
 import { loggedIn } from "./support/raw-client.ts";
 
@@ -141,15 +140,7 @@ type Exec = (
 
 test("imapflow reads and writes metadata", async () => {
   const user = await h.newUser();
-  const client = new ImapFlow({
-    host: "127.0.0.1",
-    port: h.port,
-    secure: true,
-    tls: { rejectUnauthorized: false },
-    auth: { user, pass: h.password },
-    logger: false,
-  });
-  await client.connect();
+  const client = await h.imapflow(user);
   try {
     const exec = (client as unknown as { exec: Exec }).exec.bind(client);
     const r1 = await exec("SETMETADATA", [

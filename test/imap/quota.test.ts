@@ -1,7 +1,6 @@
 /** QUOTA (RFC 9208): STORAGE in KiB from store.usedBytes and config.max_mailbox_size. */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { ImapFlow } from "imapflow";
 import { type ImapHarness, message, startImap } from "./support/harness.ts";
 import { loggedIn } from "./support/raw-client.ts";
 
@@ -42,15 +41,7 @@ test("GETQUOTAROOT and GETQUOTA report usage and limit", async () => {
 
 test("imapflow getQuota", async () => {
   const user = await h.newUser();
-  const client = new ImapFlow({
-    host: "127.0.0.1",
-    port: h.port,
-    secure: true,
-    tls: { rejectUnauthorized: false },
-    auth: { user, pass: h.password },
-    logger: false,
-  });
-  await client.connect();
+  const client = await h.imapflow(user);
   try {
     const q = await client.getQuota("INBOX");
     assert.ok(q);

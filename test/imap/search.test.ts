@@ -1,7 +1,6 @@
 /** SEARCH / UID SEARCH (RFC 3501 §6.4.4). */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { ImapFlow } from "imapflow";
 import { type ImapHarness, message, startImap } from "./support/harness.ts";
 import { loggedIn, type RawClient } from "./support/raw-client.ts";
 
@@ -84,15 +83,7 @@ test("bad charset and bad syntax", async () => {
 });
 
 test("imapflow search", async () => {
-  const client = new ImapFlow({
-    host: "127.0.0.1",
-    port: h.port,
-    secure: true,
-    tls: { rejectUnauthorized: false },
-    auth: { user, pass: h.password },
-    logger: false,
-  });
-  await client.connect();
+  const client = await h.imapflow(user);
   try {
     const lock = await client.getMailboxLock("INBOX");
     try {

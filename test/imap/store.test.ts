@@ -1,7 +1,6 @@
 /** STORE / UID STORE (RFC 3501 §6.4.6): modes, .SILENT, keywords, read-only, other sessions. */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { ImapFlow } from "imapflow";
 import { type ImapHarness, message, startImap } from "./support/harness.ts";
 import { loggedIn } from "./support/raw-client.ts";
 
@@ -80,15 +79,7 @@ test("other sessions receive FETCH (UID FLAGS) for flag changes, .SILENT too", a
 test("imapflow flag operations", async () => {
   const user = await h.newUser();
   await h.deliver([user], message());
-  const client = new ImapFlow({
-    host: "127.0.0.1",
-    port: h.port,
-    secure: true,
-    tls: { rejectUnauthorized: false },
-    auth: { user, pass: h.password },
-    logger: false,
-  });
-  await client.connect();
+  const client = await h.imapflow(user);
   try {
     const lock = await client.getMailboxLock("INBOX");
     try {

@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ImapFlow } from "imapflow";
 import { AccountService } from "../../../src/accounts/accounts.ts";
 import { testConfig } from "../../../src/config/load.ts";
 import type { Config } from "../../../src/config/types.ts";
@@ -38,6 +39,8 @@ export interface ImapHarness {
   password: string;
   /** A new account (created through a login), its address. */
   newUser(): Promise<string>;
+  /** A connected imapflow client for `user` over implicit TLS. */
+  imapflow(user: string): Promise<ImapFlow>;
   /** Delivers a message to INBOXes as the delivery room does: durable store, then publish. */
   deliver(addresses: string[], data: string | Buffer): Promise<Map<string, MessageRecord>>;
   close(): Promise<void>;
@@ -66,13 +69,14 @@ export async function startImap(
   const tlsServer = await server.listen(0, "127.0.0.1", "implicit");
   const plainServer = await server.listen(0, "127.0.0.1", "starttls");
   const password = "test-password-123";
+  const port = (tlsServer.address() as { port: number }).port;
   return {
     server,
     store,
     bus,
     accounts,
     config,
-    port: (tlsServer.address() as { port: number }).port,
+    port,
     plainPort: (plainServer.address() as { port: number }).port,
     password,
     async newUser() {
@@ -82,6 +86,18 @@ export async function startImap(
       const res = await accounts.login(address, password, "imap");
       if (!res.ok) throw new Error(`cannot create ${address}: ${res.detail}`);
       return address;
+    },
+    async imapflow(user) {
+      const client = new ImapFlow({
+        host: "127.0.0.1",
+        port,
+        secure: true,
+        tls: { rejectUnauthorized: false },
+        auth: { user, pass: password },
+        logger: false,
+      });
+      await client.connect();
+      return client;
     },
     async deliver(addresses, data) {
       const buf = typeof data === "string" ? Buffer.from(data) : data;
