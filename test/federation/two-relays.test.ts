@@ -12,6 +12,11 @@ const B_IP = "127.0.0.3";
 const A = "_alpha.test";
 const B = "_beta.test";
 
+/** An encrypted message from `from` (a user of `r`) to `to`, submitted on `r`. */
+function sendEncrypted(r: TestRelay, from: string, password: string, to: string) {
+  return submit(r.submissions, from, password, { from, to: [to] }, fixture("encrypted", from, to));
+}
+
 describe("federation between two relays", () => {
   let dns: DnsServer;
   let a: TestRelay;
@@ -62,25 +67,8 @@ describe("federation between two relays", () => {
   test("(a) over HTTPS /mxdeliv, both ways", async () => {
     b = await startB();
     // bob exists on B
-    assert.equal(
-      (
-        await submit(
-          b.submissions,
-          bob,
-          "password-bob",
-          { from: bob, to: [bob] },
-          fixture("encrypted", bob, bob),
-        )
-      ).ok,
-      true,
-    );
-    const sent = await submit(
-      a.submissions,
-      alice,
-      "password-alice",
-      { from: alice, to: [bob] },
-      fixture("encrypted", alice, bob, "to bob"),
-    );
+    assert.equal((await sendEncrypted(b, bob, "password-bob", bob)).ok, true);
+    const sent = await sendEncrypted(a, alice, "password-alice", bob);
     assert.equal(sent.ok, true, sent.response);
     const got = await until("bob's copy", async () => {
       const m = await messages(b!, bob);
@@ -88,13 +76,7 @@ describe("federation between two relays", () => {
     });
     assert.match(got.at(-1)!, new RegExp(`^From: ${alice}`, "m"));
     assert.doesNotMatch(got.at(-1)!, /^DKIM-Signature/m);
-    const back = await submit(
-      b.submissions,
-      bob,
-      "password-bob",
-      { from: bob, to: [alice] },
-      fixture("encrypted", bob, alice),
-    );
+    const back = await sendEncrypted(b, bob, "password-bob", alice);
     assert.equal(back.ok, true, back.response);
     await until("alice's copy", async () => ((await messages(a, alice)).length >= 1 ? true : undefined));
     assert.equal((await a.relay.parts.store.listJobs("outbound")).length, 0);
@@ -105,13 +87,7 @@ describe("federation between two relays", () => {
     await b!.relay.stop(500);
     b = await startB({ https_port: -1 }, dir);
     const before = (await messages(b, bob)).length;
-    const sent = await submit(
-      a.submissions,
-      alice,
-      "password-alice",
-      { from: alice, to: [bob] },
-      fixture("encrypted", alice, bob),
-    );
+    const sent = await sendEncrypted(a, alice, "password-alice", bob);
     assert.equal(sent.ok, true, sent.response);
     await until("bob's copy over SMTP", async () =>
       (await messages(b!, bob)).length > before ? true : undefined,
@@ -122,13 +98,7 @@ describe("federation between two relays", () => {
     const dir = b!.config.data_dir;
     await b!.relay.stop(500);
     b = undefined;
-    const sent = await submit(
-      a.submissions,
-      alice,
-      "password-alice",
-      { from: alice, to: [bob] },
-      fixture("encrypted", alice, bob),
-    );
+    const sent = await sendEncrypted(a, alice, "password-alice", bob);
     assert.equal(sent.ok, true, sent.response);
     const job = await until("a deferred job", async () => {
       const jobs = await a.relay.parts.store.listJobs("outbound");
@@ -147,13 +117,7 @@ describe("federation between two relays", () => {
   test("(d) a non-existent domain and a null-MX domain bounce to the sender", async () => {
     const before = (await messages(a, alice)).length;
     for (const rcpt of ["someone12@nonexistent.test", "someone12@nullmx.test"]) {
-      const sent = await submit(
-        a.submissions,
-        alice,
-        "password-alice",
-        { from: alice, to: [rcpt] },
-        fixture("encrypted", alice, rcpt),
-      );
+      const sent = await sendEncrypted(a, alice, "password-alice", rcpt);
       assert.equal(sent.ok, true, sent.response);
     }
     const got = await until("two bounces", async () => {
