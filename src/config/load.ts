@@ -183,6 +183,12 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     max_load_1m: 1e9,
     min_available_memory: 0,
     min_free_disk_space: 0,
+    // every test client comes from 127.0.0.1; the tests of these limits set them
+    max_connections_per_ip: 100_000,
+    max_login_failures_per_ip: 1_000_000,
+    max_login_failures_per_account: 1_000_000,
+    max_accounts_per_ip: 1_000_000,
+    outbound_allow_private: true,
     data_dir: overrides.data_dir ?? mkdtempSync(join(tmpdir(), "chatrelay-test-")),
   };
   return finish(base, overrides);

@@ -334,6 +334,60 @@ export const SCHEMA: Schema = {
     format: str,
     doc: "Least important log records written: fatal, error, warn, info, debug or trace.",
   }),
+  max_connections_per_ip: own({
+    parse: v.positiveInteger,
+    default: 200,
+    format: num,
+    doc: "Most connections at once from one client address (an IPv4 address or an IPv6 /64) on each of IMAP, submission, HTTPS and HTTP.",
+  }),
+  max_mx_connections_per_ip: own({
+    parse: v.positiveInteger,
+    default: 20,
+    format: num,
+    doc: "Most connections at once from one client address on the MX port.",
+  }),
+  tls_handshake_timeout: own({
+    parse: v.positiveInteger,
+    default: 10,
+    format: num,
+    doc: "Seconds a TLS handshake may take, on implicit-TLS ports and after STARTTLS.",
+  }),
+  preauth_timeout: own({
+    parse: v.positiveInteger,
+    default: 60,
+    format: num,
+    doc: "Seconds a connection may go without completing a command before it has logged in.",
+  }),
+  max_buffered_bytes: own({
+    parse: v.size(1),
+    default: 256 * MiB,
+    format: formatSize,
+    doc: "Bytes of incoming message bodies held in memory at once over all connections; past it new messages get a temporary error.",
+  }),
+  max_login_failures_per_ip: own({
+    parse: v.positiveInteger,
+    default: 30,
+    format: num,
+    doc: "Failed logins one client address may make per hour (as a burst that refills evenly); past it logins from there are refused for a while.",
+  }),
+  max_login_failures_per_account: own({
+    parse: v.positiveInteger,
+    default: 10,
+    format: num,
+    doc: "Failed logins per account per hour (as a burst that refills evenly); past it logins to that account are refused for a while.",
+  }),
+  max_accounts_per_ip: own({
+    parse: v.positiveInteger,
+    default: 30,
+    format: num,
+    doc: "Accounts one client address may create by logging in per hour (as a burst that refills evenly).",
+  }),
+  outbound_allow_private: own({
+    parse: v.boolean,
+    default: false,
+    format: bool,
+    doc: "true = deliver out to loopback, private, link-local and unspecified addresses too (tests, private networks).",
+  }),
 };
 
 /**

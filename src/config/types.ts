@@ -83,4 +83,24 @@ export interface Config {
   /** Switch file: when it exists no new accounts are created. */
   nocreate_file: string;
   log_level: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
+
+  // --- limits against hostile peers (docs/configuration.md "Limits") ---
+  /** Concurrent connections per client address (IPv4, IPv6 /64) on each of IMAP, submission, HTTPS, HTTP. */
+  max_connections_per_ip: number;
+  /** Concurrent connections per client address on the MX port. */
+  max_mx_connections_per_ip: number;
+  /** seconds a TLS handshake may take (implicit TLS and after STARTTLS) */
+  tls_handshake_timeout: number;
+  /** seconds a connection may stay without completing a command before login */
+  preauth_timeout: number;
+  /** bytes of message bodies held in memory at once, over all connections */
+  max_buffered_bytes: number;
+  /** failed logins per client address per hour (burst; then refused until the budget refills) */
+  max_login_failures_per_ip: number;
+  /** failed logins per account per hour */
+  max_login_failures_per_account: number;
+  /** accounts created by logging in, per client address per hour */
+  max_accounts_per_ip: number;
+  /** deliver out to loopback, private, link-local and unspecified addresses (tests, private networks) */
+  outbound_allow_private: boolean;
 }

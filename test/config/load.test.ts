@@ -96,6 +96,15 @@ test("defaults of a real install with only mail_domain set", () => {
     outbound_smtp_port: 25,
     nocreate_file: "/etc/chatmail-nocreate",
     log_level: "info",
+    max_connections_per_ip: 200,
+    max_mx_connections_per_ip: 20,
+    tls_handshake_timeout: 10,
+    preauth_timeout: 60,
+    max_buffered_bytes: 256 * 2 ** 20,
+    max_login_failures_per_ip: 30,
+    max_login_failures_per_account: 10,
+    max_accounts_per_ip: 30,
+    outbound_allow_private: false,
   });
   assert.deepEqual(config, defaultConfig("chat.example.org", fixture("minimal.ini")));
 });
@@ -201,6 +210,15 @@ test("every chatrelay key set; [DEFAULT] supplies values; relative paths resolve
     outbound_smtp_port: 2525,
     nocreate_file: resolve(fixtures, "..", "nocreate"),
     log_level: "debug",
+    max_connections_per_ip: 50,
+    max_mx_connections_per_ip: 10,
+    tls_handshake_timeout: 5,
+    preauth_timeout: 30,
+    max_buffered_bytes: 64 * 2 ** 20,
+    max_login_failures_per_ip: 15,
+    max_login_failures_per_account: 5,
+    max_accounts_per_ip: 12,
+    outbound_allow_private: true,
   });
 });
 
