@@ -155,7 +155,7 @@ test("colons, upper-case keys, ; comments, multi-line privacy texts, the referen
 test("every chatrelay key set; [DEFAULT] supplies values; relative paths resolve against the file's folder", () => {
   const path = fixture("chatrelay-all.ini");
   const { config, warnings } = loadConfig(path);
-  assert.deepEqual(warnings, [`${path}:60: [deploy]: unknown section, ignored`]);
+  assert.deepEqual(warnings, [`${path}:69: [deploy]: unknown section, ignored`]);
   assert.deepEqual(config, {
     source: path,
     mail_domain: "relay.example.com",
