@@ -64,17 +64,20 @@ export const DEFAULT_SECTION = "DEFAULT";
 const PY_SPACE =
   "\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
 const LEADING_SPACE = new RegExp(`^[${PY_SPACE}]+`);
-const TRAILING_SPACE = new RegExp(`[${PY_SPACE}]+$`);
+// One character; trailing space is trimmed by a loop, as `[...]+$` backtracks quadratically.
+const SPACE_CHAR = new RegExp(`^[${PY_SPACE}]$`);
 const NON_SPACE = new RegExp(`[^${PY_SPACE}]`);
 // SECTCRE: r"\[(?P<header>.+)\]" with re.match; `.` is anything but "\n".
 const SECTION_HEADER = /^\[([^\n]+)\]/;
 
 export function pyStrip(s: string): string {
-  return s.replace(LEADING_SPACE, "").replace(TRAILING_SPACE, "");
+  return pyRstrip(s.replace(LEADING_SPACE, ""));
 }
 
 function pyRstrip(s: string): string {
-  return s.replace(TRAILING_SPACE, "");
+  let end = s.length;
+  while (end > 0 && SPACE_CHAR.test(s[end - 1]!)) end--;
+  return s.slice(0, end);
 }
 
 /** Lines as Python's universal-newlines reading yields them (\n, \r\n and \r end a line). */

@@ -108,6 +108,13 @@ export function parseConfig(text: string, source: string, baseDir = dirname(reso
   return { config: c, warnings };
 }
 
+/** Node's fs error text without its trailing ", <syscall> '<path>'" (the path is shown already). */
+function withoutSyscall(err: NodeJS.ErrnoException): string {
+  const message = String(err.message);
+  const cut = err.syscall === undefined ? -1 : message.indexOf(`, ${err.syscall}`);
+  return cut < 0 ? message : message.slice(0, cut);
+}
+
 /** Read and parse a chatmail.ini file. Throws ConfigError. */
 export function loadConfig(path: string): LoadedConfig {
   let text: string;
@@ -116,9 +123,7 @@ export function loadConfig(path: string): LoadedConfig {
     text = new TextDecoder("utf-8", { fatal: true }).decode(readFileSync(path));
   } catch (err) {
     const reason =
-      err instanceof TypeError
-        ? "not valid UTF-8"
-        : String((err as Error).message).replace(/, \w+( '.*')?$/s, "");
+      err instanceof TypeError ? "not valid UTF-8" : withoutSyscall(err as NodeJS.ErrnoException);
     throw new ConfigError(`${path}: cannot read: ${reason}`, path);
   }
   return parseConfig(text, path);

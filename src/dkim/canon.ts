@@ -9,10 +9,9 @@ import type { HeaderField } from "./message.ts";
  */
 export function relaxedHeader(raw: string): string {
   const colon = raw.indexOf(":");
-  const name = raw
-    .slice(0, colon)
-    .replace(/[ \t]+$/, "")
-    .toLowerCase();
+  let end = colon;
+  while (end > 0 && (raw[end - 1] === " " || raw[end - 1] === "\t")) end--; // not /[ \t]+$/: quadratic
+  const name = raw.slice(0, end).toLowerCase();
   const value = raw
     .slice(colon + 1)
     .replace(/\r\n(?=[ \t])/g, "")

@@ -99,8 +99,12 @@ export function fullValue(raw: Buffer, f: HeaderField): string {
 /** RFC 5322 unfolding: CRLF/LF before whitespace removed, ends trimmed. Binary string. */
 export function unfoldedValue(raw: Buffer, f: HeaderField): string {
   if (f.valueStart >= f.end) return "";
-  return raw
-    .toString("latin1", f.valueStart, f.end)
-    .replace(/\r?\n(?=[ \t])/g, "")
-    .replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, "");
+  const v = raw.toString("latin1", f.valueStart, f.end).replace(/\r?\n(?=[ \t])/g, "");
+  // A loop, not /[ \t\r\n]+$/: a long run of blanks before a non-blank makes that quadratic.
+  const blank = (c: string | undefined) => c === " " || c === "\t" || c === "\r" || c === "\n";
+  let start = 0;
+  let end = v.length;
+  while (start < end && blank(v[start])) start++;
+  while (end > start && blank(v[end - 1])) end--;
+  return v.slice(start, end);
 }
