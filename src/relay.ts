@@ -2,7 +2,7 @@
  * The composition root: builds every room from one Config, starts the
  * listeners, and stops them again. Nothing else wires rooms together.
  */
-import { mkdir } from "node:fs/promises";
+import { chmod, mkdir, stat } from "node:fs/promises";
 import type { AddressInfo, Server } from "node:net";
 import { AccountService } from "./accounts/accounts.ts";
 import type { Config } from "./config/types.ts";
@@ -70,7 +70,16 @@ export class Relay {
 
   static async start(config: Config, log: Logger, opts: RelayOptions = {}): Promise<Relay> {
     try {
-      await mkdir(config.data_dir, { recursive: true });
+      // Only this process reads the data (store, message files, keys): 0700, also if it existed looser.
+      await mkdir(config.data_dir, { recursive: true, mode: 0o700 });
+      const mode = (await stat(config.data_dir)).mode & 0o777;
+      if (mode & 0o077) {
+        await chmod(config.data_dir, 0o700);
+        log.info(
+          { data_dir: config.data_dir, was: mode.toString(8) },
+          "data_dir permissions tightened to 0700",
+        );
+      }
     } catch (e) {
       throw new StartupError(`cannot create data_dir ${config.data_dir}: ${(e as Error).message}`);
     }

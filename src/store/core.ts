@@ -153,14 +153,17 @@ export class Core {
   }
 
   /**
-   * A fresh UIDVALIDITY (inside a write): unix seconds, but always larger than
-   * any value handed out before, so every mailbox incarnation gets its own.
+   * A fresh UIDVALIDITY (inside a write): the unix seconds of today's UTC
+   * midnight, but always larger than any value handed out before, so every
+   * mailbox incarnation gets its own. Midnight rather than now: the value is
+   * shown to the client and stored, and must not date the account to the second.
    */
   newUidValidity(): number {
     const last =
       (this.q("SELECT value FROM meta WHERE key = 'last_uidvalidity'").get() as { value: number } | undefined)
         ?.value ?? 0;
-    const v = Math.max(Math.floor(Date.now() / 1000), last + 1);
+    const today = Math.floor(Date.now() / 86_400_000) * 86_400;
+    const v = Math.max(today, last + 1);
     // RFC 3501 §9: nz-number, 32 bits.
     if (v > 0xffffffff) throw new StoreError("CANNOT", "UIDVALIDITY space exhausted");
     this.q(

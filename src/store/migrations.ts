@@ -64,6 +64,10 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX jobs_due ON jobs(queue, due_at, id);
   CREATE INDEX jobs_blob ON jobs(blob_id) WHERE blob_id IS NOT NULL;
   `,
+  // 2: account creation kept to the day (UTC midnight), like last_login_day
+  `
+  UPDATE accounts SET created_at = created_at - (created_at % 86400) WHERE created_at % 86400 <> 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,8 +1,11 @@
 /**
  * Opens (creating if needed) the store in a data directory:
- * `<dataDir>/store.sqlite` (WAL, synchronous=FULL) and `<dataDir>/messages/`.
+ * `<dataDir>/store.sqlite` (WAL, synchronous=FULL, secure_delete) and `<dataDir>/messages/`.
+ * The database and its -wal/-shm files are 0600 whatever the umask: SQLite
+ * creates -wal and -shm with the mode of the database file, so the database is
+ * created (or tightened) before SQLite opens it.
  */
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { type Logger, silentLogger } from "../log.ts";
@@ -21,13 +24,18 @@ export async function openStore(dataDir: string, opts: OpenStoreOptions = {}): P
   const log = opts.log ?? silentLogger;
   const messagesDir = join(dataDir, "messages");
   mkdirSync(messagesDir, { recursive: true, mode: 0o700 });
-  const db = new Database(join(dataDir, "store.sqlite"));
+  chmodSync(messagesDir, 0o700);
+  const file = join(dataDir, "store.sqlite");
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) privateFile(f, f === file);
+  const db = new Database(file);
   try {
     db.pragma("journal_mode = WAL");
     // FULL: in WAL mode every commit fsyncs the WAL, so a commit survives power loss.
     db.pragma("synchronous = FULL");
     db.pragma("foreign_keys = ON");
     db.pragma("busy_timeout = 5000");
+    // Deleted rows (accounts, addresses, tokens) are overwritten with zeros, not left in free pages.
+    db.pragma("secure_delete = ON");
     const { from, to } = migrate(db);
     if (from !== to) log.info({ from, to }, "store: schema migrated");
   } catch (err) {
@@ -37,4 +45,14 @@ export async function openStore(dataDir: string, opts: OpenStoreOptions = {}): P
   // Make the database, WAL and messages/ entries durable.
   await fsyncDir(dataDir);
   return new SqliteStore(new Core(db, new BlobFiles(messagesDir), log));
+}
+
+/** Makes `path` mode 0600: creates it (if `create`) or tightens an existing one. */
+function privateFile(path: string, create: boolean): void {
+  try {
+    if (create) closeSync(openSync(path, "a", 0o600));
+    chmodSync(path, 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
 }

@@ -39,6 +39,7 @@ import type {
 import { StoreError } from "./types.ts";
 
 const addr = (address: string): string => address.toLowerCase();
+const DAY_SECONDS = 86400;
 
 export class SqliteStore implements Store {
   private closed: Promise<void> | null = null;
@@ -61,7 +62,9 @@ export class SqliteStore implements Store {
 
   createAccount(address: string, passwordHash: string, nowSeconds: number) {
     const a = addr(address);
-    return this.core.write(() => createAccountTx(this.core, a, passwordHash, nowSeconds));
+    // Privacy: creation is kept only to the day (all that expiry needs), like last_login_day.
+    const day = Math.floor(nowSeconds / DAY_SECONDS) * DAY_SECONDS;
+    return this.core.write(() => createAccountTx(this.core, a, passwordHash, day));
   }
 
   async setLastLoginDay(address: string, day: number): Promise<void> {

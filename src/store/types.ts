@@ -12,7 +12,7 @@ export interface Account {
   address: string;
   /** "{SHA512-CRYPT}$6$..." as in a Dovecot passdb. */
   passwordHash: string;
-  /** Unix seconds. */
+  /** Unix seconds of the UTC midnight of the day the account was created (day granularity). */
   createdAt: number;
   /** Unix seconds of the UTC midnight of the last IMAP login; 0 = never. */
   lastLoginDay: number;

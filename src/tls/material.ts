@@ -4,7 +4,7 @@
  * - external: the operator's files from tls_external_cert_and_key;
  * - acme: not built in yet; start-up says so.
  */
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isIpDomain } from "../config/domain.ts";
 import type { Config } from "../config/types.ts";
@@ -51,8 +51,14 @@ export async function loadTlsMaterial(config: Config): Promise<KeyAndCert> {
   if (existing) return existing;
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const pair = await selfSignedCertificate(certificateNames(config.mail_domain));
-  await writeFile(`${keyPath}.tmp`, pair.key, { mode: 0o600 });
-  await writeFile(`${certPath}.tmp`, pair.cert);
+  // 0600 whatever the umask; "w" after unlink, so a leftover .tmp with a looser mode is not reused.
+  for (const [path, pem] of [
+    [`${keyPath}.tmp`, pair.key],
+    [`${certPath}.tmp`, pair.cert],
+  ] as const) {
+    await rm(path, { force: true });
+    await writeFile(path, pem, { mode: 0o600, flag: "wx" });
+  }
   await rename(`${keyPath}.tmp`, keyPath);
   await rename(`${certPath}.tmp`, certPath);
   return pair;

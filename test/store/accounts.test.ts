@@ -5,12 +5,16 @@ import { countFiles, msg, tempStore } from "./helpers.ts";
 test("createAccount creates the account and its default mailboxes", async () => {
   const t = await tempStore();
   try {
-    const { account, created } = await t.store.createAccount("Alice@Example.org", "{SHA512-CRYPT}$6$x", 1000);
+    const { account, created } = await t.store.createAccount(
+      "Alice@Example.org",
+      "{SHA512-CRYPT}$6$x",
+      86400 * 2 + 1000,
+    );
     assert.equal(created, true);
     assert.deepEqual(account, {
       address: "alice@example.org",
       passwordHash: "{SHA512-CRYPT}$6$x",
-      createdAt: 1000,
+      createdAt: 86400 * 2, // day granularity
       lastLoginDay: 0,
     });
     assert.deepEqual(await t.store.getAccount("alice@example.org"), account);
