@@ -106,6 +106,10 @@ export class Relay {
     const http = new HttpService({ config, accounts, delivery, log, tls, imap, smtp, ports });
     const push = new PushNotifier({ config, store, bus, log });
     const expiry = new ExpiryTimer({ config, store, bus, log });
+    // A removed account's cached login must not let its old password into a re-registered address.
+    bus.subscribeAll((e) => {
+      if (e.kind === "account-removed") accounts.forget(e.address);
+    });
     const relay = new Relay({
       config,
       log,

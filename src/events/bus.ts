@@ -17,7 +17,9 @@ export type MailboxEvent =
     }
   | { kind: "expunge"; address: string; mailboxId: number; uids: number[]; origin?: unknown }
   | { kind: "flags"; address: string; mailboxId: number; records: MessageRecord[]; origin?: unknown }
-  | { kind: "mailboxes"; address: string; origin?: unknown };
+  | { kind: "mailboxes"; address: string; origin?: unknown }
+  /** The account is gone (expiry): its sessions end and cached logins are dropped. */
+  | { kind: "account-removed"; address: string; origin?: unknown };
 
 export type Listener = (event: MailboxEvent) => void;
 

@@ -5,7 +5,8 @@
  * 3. messages over 200 kB that were read (\Seen) are deleted after delete_large_after days;
  * 4. accounts over 75 % of max_mailbox_size are trimmed, oldest first, to 70 %,
  *    never touching messages younger than a day.
- * Deletions are published on the event bus so IMAP sessions see EXPUNGE.
+ * Deletions are published on the event bus so IMAP sessions see EXPUNGE; a
+ * removed account's sessions end ("account-removed") and its cached login is dropped.
  */
 import type { Config } from "../config/types.ts";
 import type { EventBus } from "../events/bus.ts";
@@ -73,7 +74,7 @@ export async function expire(opts: ExpiryOptions): Promise<ExpiryReport> {
       report.messagesRemoved += messages.length;
       if (!opts.dryRun) {
         await store.deleteAccount(account.address);
-        bus.publish({ kind: "mailboxes", address: account.address });
+        bus.publish({ kind: "account-removed", address: account.address });
       }
       continue;
     }

@@ -109,7 +109,7 @@ export class MailboxView {
 
   /** Records a change of this mailbox; nothing is written here. */
   apply(event: MailboxEvent): void {
-    if (event.kind === "mailboxes") {
+    if (event.kind === "mailboxes" || event.kind === "account-removed") {
       this.revalidate = true;
       return;
     }

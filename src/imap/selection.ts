@@ -41,6 +41,12 @@ export class Selection {
   }
 
   readonly onEvent = (e: MailboxEvent): void => {
+    // The account was removed: nothing of this session's user exists any more,
+    // and the address may be registered again by someone else.
+    if (e.kind === "account-removed") {
+      this.owner.shutdown("Account removed");
+      return;
+    }
     if (this.selecting) {
       this.selecting.push(e);
       return;
