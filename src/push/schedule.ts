@@ -14,6 +14,13 @@ export const DROP_DEADLINE_MS = 5 * 3600 * 1000;
 /** Tokens not refreshed within this are ignored (and not notified). */
 export const TOKEN_VALIDITY_SECONDS = 90 * 24 * 3600;
 
+/**
+ * Push tokens kept per account; a new one beyond this drops the least recently
+ * set. Delta Chat registers one token per device, so a person has a few; the
+ * cap bounds the store and the push requests one delivery can cause.
+ */
+export const MAX_TOKENS_PER_ACCOUNT = 16;
+
 /** Tokens dated more than this into the future are not valid either (clock skew). */
 export const TOKEN_FUTURE_SLACK_SECONDS = 60;
 

@@ -276,7 +276,7 @@ export class SqliteStore implements Store {
 
   // --- device tokens (RFC 5464 /private/devicetoken) ---
 
-  async setDeviceToken(address: string, token: string, nowSeconds: number): Promise<void> {
+  async setDeviceToken(address: string, token: string, nowSeconds: number, max?: number): Promise<void> {
     const a = addr(address);
     await this.core.write(() => {
       if (!this.core.q("SELECT 1 FROM accounts WHERE address = ?").get(a)) {
@@ -287,6 +287,14 @@ export class SqliteStore implements Store {
           "INSERT INTO device_tokens (address, token, updated_at) VALUES (?, ?, ?) ON CONFLICT(address, token) DO UPDATE SET updated_at = excluded.updated_at",
         )
         .run(a, token, nowSeconds);
+      if (max === undefined) return;
+      this.core
+        .q(
+          `DELETE FROM device_tokens WHERE address = ? AND token IN (
+             SELECT token FROM device_tokens WHERE address = ? AND token <> ?
+             ORDER BY updated_at DESC, token DESC LIMIT -1 OFFSET ?)`,
+        )
+        .run(a, a, token, Math.max(0, max - 1));
     });
   }
 

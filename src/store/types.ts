@@ -155,8 +155,11 @@ export interface Store {
   listAccountMessages(address: string): Promise<MessageRecord[]>;
 
   // --- per-user metadata (RFC 5464 /private/devicetoken) ---
-  /** Adds the token or refreshes its timestamp. */
-  setDeviceToken(address: string, token: string, nowSeconds: number): Promise<void>;
+  /**
+   * Adds the token or refreshes its timestamp. With `max`, the account then keeps
+   * at most `max` tokens: the least recently set others are removed.
+   */
+  setDeviceToken(address: string, token: string, nowSeconds: number, max?: number): Promise<void>;
   getDeviceTokens(address: string): Promise<DeviceToken[]>;
   deleteDeviceToken(address: string, token: string): Promise<void>;
 

@@ -13,13 +13,15 @@
  *   valid for 90 days after its last SETMETADATA and not more than 60 s in the
  *   future; expired ones are deleted when read. SETMETADATA with NIL is accepted
  *   and changes nothing: tokens are a set shared by the user's devices and NIL
- *   does not say which one to drop; unused tokens expire.
+ *   does not say which one to drop; unused tokens expire. An account keeps at
+ *   most MAX_TOKENS_PER_ACCOUNT tokens; a new one drops the least recently set.
  * - every other SETMETADATA gets NO.
  *
  * The response always names the mailbox as a quoted string:
  * `* METADATA "" (/shared/admin "mailto:x" /shared/vendor/deltachat/maxsmtprecipients "1000")`.
  */
 import type { Config } from "../../config/types.ts";
+import { MAX_TOKENS_PER_ACCOUNT } from "../../push/schedule.ts";
 import { turnCredentials } from "../../turn/credentials.ts";
 import type { Session } from "../session.ts";
 import { Response } from "../wire/encode.ts";
@@ -141,7 +143,7 @@ export const setmetadata: CommandSpec<"SETMETADATA"> = {
       tokens.push(token);
     }
     const now = Math.floor(Date.now() / 1000);
-    for (const token of tokens) await s.ctx.store.setDeviceToken(s.user, token, now);
+    for (const token of tokens) await s.ctx.store.setDeviceToken(s.user, token, now, MAX_TOKENS_PER_ACCOUNT);
     return ok("Setmetadata completed.");
   },
 };
