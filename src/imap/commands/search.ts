@@ -13,7 +13,7 @@ import { fullValue } from "../mime/fields.ts";
 import { bodyText, headerValues } from "../mime/header.ts";
 import { type MimePart, parseMessage } from "../mime/parse.ts";
 import type { Session } from "../session.ts";
-import type { SequenceSet } from "../wire/sequence.ts";
+import { coalesceSequenceSet, inCoalesced, type SequenceSet } from "../wire/sequence.ts";
 import type { SearchKey } from "../wire/types.ts";
 import { type CommandSpec, no, ok, SELECTED } from "./types.ts";
 
@@ -32,13 +32,15 @@ interface Context {
   maxUid: number;
 }
 
+// A set is coalesced once per command (its `*` is fixed for the command), then each
+// message is a binary search: a set of thousands of ranges costs O(r log r + m log r).
+const coalesced = new WeakMap<SequenceSet, { max: number; ranges: Array<[number, number]> }>();
+
 function inSet(set: SequenceSet, n: number, max: number): boolean {
-  for (const r of set) {
-    const a = r.start ?? max;
-    const b = r.end ?? max;
-    if (n >= Math.min(a, b) && n <= Math.max(a, b)) return true;
-  }
-  return false;
+  let c = coalesced.get(set);
+  if (c === undefined || c.max !== max)
+    coalesced.set(set, (c = { max, ranges: coalesceSequenceSet(set, max) }));
+  return inCoalesced(c.ranges, n);
 }
 
 function dayOf(ms: number): number {

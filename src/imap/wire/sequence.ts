@@ -38,6 +38,40 @@ function bounds(range: SeqRange, max: number): [number, number] {
 }
 
 /**
+ * The set with `*` resolved to `max` as disjoint, ascending, non-adjacent inclusive
+ * ranges. A client may send tens of thousands of elements ("1:*,1:*,...") in one
+ * command, so a set is sorted and merged once (O(r log r)) and only then walked: the
+ * walk costs the messages selected, not ranges × messages.
+ */
+export function coalesceSequenceSet(set: SequenceSet, max: number): Array<[number, number]> {
+  const ranges = set.map((r) => bounds(r, max));
+  ranges.sort((x, y) => x[0] - y[0]);
+  const out: Array<[number, number]> = [];
+  for (const [lo, hi] of ranges) {
+    const last = out[out.length - 1];
+    if (last !== undefined && lo <= last[1] + 1) {
+      if (hi > last[1]) last[1] = hi;
+    } else {
+      out.push([lo, hi]);
+    }
+  }
+  return out;
+}
+
+/** Whether `n` lies in coalesced `ranges` (binary search, O(log r)). */
+export function inCoalesced(ranges: ReadonlyArray<readonly [number, number]>, n: number): boolean {
+  let lo = 0;
+  let hi = ranges.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ranges[mid]![1] < n) lo = mid + 1;
+    else hi = mid;
+  }
+  const r = ranges[lo];
+  return r !== undefined && r[0] <= n;
+}
+
+/**
  * Message sequence numbers selected by `set` for a mailbox of `count` messages,
  * ascending and unique. Returns null when a number lies outside 1..count (RFC 9051
  * §6.4.4 and RFC 3501 §9: such a set is invalid and the command gets BAD), or when
@@ -45,14 +79,11 @@ function bounds(range: SeqRange, max: number): [number, number] {
  */
 export function resolveSequenceNumbers(set: SequenceSet, count: number): number[] | null {
   if (count === 0) return null;
-  const marks = new Uint8Array(count + 1);
-  for (const range of set) {
-    const [lo, hi] = bounds(range, count);
-    if (lo < 1 || hi > count) return null;
-    marks.fill(1, lo, hi + 1);
-  }
+  const ranges = coalesceSequenceSet(set, count);
+  // Coalescing keeps the smallest and the largest number of the set.
+  if (ranges.length > 0 && (ranges[0]![0] < 1 || ranges[ranges.length - 1]![1] > count)) return null;
   const out: number[] = [];
-  for (let i = 1; i <= count; i++) if (marks[i]) out.push(i);
+  for (const [lo, hi] of ranges) for (let i = lo; i <= hi; i++) out.push(i);
   return out;
 }
 
@@ -69,28 +100,20 @@ function lowerBound(sorted: ArrayLike<number>, x: number): number {
 }
 
 /**
- * Indexes into ascending `uids` of the messages `set` selects as a UID set.
- * UIDs that do not exist are ignored (RFC 3501 §6.4.8).
+ * Indexes into ascending `uids` of the messages `set` selects as a UID set, ascending
+ * and unique. UIDs that do not exist are ignored (RFC 3501 §6.4.8).
  */
 export function resolveUidIndexes(set: SequenceSet, uids: ArrayLike<number>): number[] {
   const n = uids.length;
   if (n === 0) return [];
-  const max = uids[n - 1]!;
-  const picked = new Set<number>();
-  let ordered = true;
-  let last = -1;
-  for (const range of set) {
-    const [lo, hi] = bounds(range, max);
-    for (let i = lowerBound(uids, lo); i < n && uids[i]! <= hi; i++) {
-      if (!picked.has(i)) {
-        if (i < last) ordered = false;
-        picked.add(i);
-        last = i;
-      }
-    }
+  const out: number[] = [];
+  let i = 0;
+  for (const [lo, hi] of coalesceSequenceSet(set, uids[n - 1]!)) {
+    // Ranges are disjoint and ascending, so each index is visited at most once.
+    i = Math.max(i, lowerBound(uids, lo));
+    for (; i < n && uids[i]! <= hi; i++) out.push(i);
+    if (i >= n) break;
   }
-  const out = [...picked];
-  if (!ordered) out.sort((a, b) => a - b);
   return out;
 }
 
