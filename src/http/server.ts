@@ -21,6 +21,9 @@ import type { Server, Socket } from "node:net";
 import { type TLSSocket, Server as TlsServer } from "node:tls";
 import type { Config } from "../config/types.ts";
 import type { Logger } from "../log.ts";
+import { BodyBudget } from "../net/body-budget.ts";
+import { ConnectionLimiter, limitConnections } from "../net/connection-limit.ts";
+import { CLIENT_TLS_OPTIONS } from "../tls/policy.ts";
 import { ACME_CHALLENGE_PREFIX, AcmeChallenges } from "./acme-challenge.ts";
 import { HttpsApp } from "./app.ts";
 import type { MxDelivery } from "./mxdeliv.ts";
@@ -49,6 +52,8 @@ export interface HttpDeps {
   newRateLimit?: RateLimit | null;
   /** Clock for the rate limit, milliseconds (tests). */
   now?: () => number;
+  /** The relay-wide budget for message bodies in memory (shared with SMTP). */
+  bodies?: BodyBudget;
 }
 
 /** ALPN protocol ids (IANA registry; "imap" and "smtp" as Delta Chat and the reference relay use them). */
@@ -65,7 +70,15 @@ export function selectAlpn(offered: readonly string[]): string | undefined {
   return undefined;
 }
 
-const HANDSHAKE_TIMEOUT_MS = 20_000;
+/**
+ * Request deadlines on 443: the header block within HEADERS_TIMEOUT_MS, the
+ * whole request (a /mxdeliv body of max_message_size included) within
+ * REQUEST_TIMEOUT_MS, an idle keep-alive connection closed after KEEP_ALIVE_MS.
+ */
+const HEADERS_TIMEOUT_MS = 20_000;
+const REQUEST_TIMEOUT_MS = 5 * 60_000;
+const KEEP_ALIVE_MS = 10_000;
+const HTTP_REFUSAL = "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
 
 export class HttpService {
   readonly acme: AcmeChallenges;
@@ -76,8 +89,13 @@ export class HttpService {
   /** Connections still in the TLS handshake (not yet handed to a protocol). */
   private readonly handshaking = new Set<Socket>();
   private closed = false;
+  private readonly httpsLimiter: ConnectionLimiter;
+  private readonly httpLimiter: ConnectionLimiter;
 
   constructor(private readonly deps: HttpDeps) {
+    const c = deps.config;
+    this.httpsLimiter = new ConnectionLimiter(c.max_connections_per_ip);
+    this.httpLimiter = new ConnectionLimiter(c.max_connections_per_ip);
     this.acme = AcmeChallenges.inDataDir(deps.config.data_dir);
     this.app = new HttpsApp({
       config: deps.config,
@@ -88,11 +106,19 @@ export class HttpService {
       ports: deps.ports,
       newRateLimit: deps.newRateLimit,
       now: deps.now,
+      bodies: deps.bodies ?? new BodyBudget(c.max_buffered_bytes, c.max_message_size),
     });
     this.httpsHandler = createHttpServer(
-      { requestTimeout: 5 * 60_000, headersTimeout: 30_000, keepAliveTimeout: 10_000 },
+      {
+        requestTimeout: REQUEST_TIMEOUT_MS,
+        headersTimeout: HEADERS_TIMEOUT_MS,
+        keepAliveTimeout: KEEP_ALIVE_MS,
+      },
       this.app.handle,
     );
+    // This server never listens itself (the TLS listener hands it sockets), and
+    // Node only starts the headersTimeout/requestTimeout checks on "listening".
+    this.httpsHandler.emit("listening");
   }
 
   /** The 443 listener: TLS with ALPN routing. */
@@ -101,7 +127,8 @@ export class HttpService {
       key: this.deps.tls.key,
       cert: this.deps.tls.cert,
       minVersion: "TLSv1.2",
-      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+      ...CLIENT_TLS_OPTIONS,
+      handshakeTimeout: this.deps.config.tls_handshake_timeout * 1000,
       ALPNCallback: ({ protocols }) => selectAlpn(protocols),
     });
     server.on("connection", (raw: Socket) => {
@@ -115,22 +142,28 @@ export class HttpService {
     server.on("tlsClientError", (err: Error) =>
       this.deps.log.debug({ err: err.message }, "tls handshake failed"),
     );
+    limitConnections(server, this.httpsLimiter, null);
     this.tlsServers.push(server);
     return listen(server, port, host);
   }
 
   /** The 80 listener: ACME challenges, else a redirect to https. */
   listenHttp(port: number, host: string): Promise<Server> {
-    const server = createHttpServer({ requestTimeout: 30_000, headersTimeout: 15_000 }, (req, res) => {
-      this.plain(req, res).catch(() => res.destroy());
-    });
+    const server = createHttpServer(
+      { requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: KEEP_ALIVE_MS },
+      (req, res) => {
+        this.plain(req, res).catch(() => res.destroy());
+      },
+    );
+    limitConnections(server, this.httpLimiter, HTTP_REFUSAL);
     this.plainServers.push(server);
     return listen(server, port, host);
   }
 
   setCertificate(key: string, cert: string): void {
     this.deps.tls = { key, cert };
-    for (const s of this.tlsServers) s.setSecureContext({ key, cert, minVersion: "TLSv1.2" });
+    for (const s of this.tlsServers)
+      s.setSecureContext({ key, cert, minVersion: "TLSv1.2", ...CLIENT_TLS_OPTIONS });
   }
 
   async close(): Promise<void> {
@@ -143,6 +176,8 @@ export class HttpService {
       s.closeAllConnections();
     }
     this.httpsHandler.closeAllConnections();
+    // stops the timeout checks started in the constructor
+    this.httpsHandler.close();
   }
 
   private route(socket: TLSSocket): void {

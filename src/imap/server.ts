@@ -54,7 +54,9 @@ import type { Accounts } from "../accounts/types.ts";
 import type { Config } from "../config/types.ts";
 import type { EventBus } from "../events/bus.ts";
 import type { Logger } from "../log.ts";
+import { ConnectionLimiter, limitConnections } from "../net/connection-limit.ts";
 import type { Store } from "../store/types.ts";
+import { CLIENT_TLS_OPTIONS } from "../tls/policy.ts";
 import { DEFAULT_LIMITS, type ServerContext, type SessionLimits } from "./context.ts";
 import { Session } from "./session.ts";
 
@@ -75,12 +77,14 @@ export class ImapServer {
   private tlsOptions: tls.SecureContextOptions;
   private sweep: NodeJS.Timeout | null = null;
   private closing = false;
+  private readonly limiter: ConnectionLimiter;
 
   constructor(deps: ImapDeps) {
     this.tlsOptions = {
       key: deps.tls.key,
       cert: deps.tls.cert,
       minVersion: deps.config.tls_min_version_client,
+      ...CLIENT_TLS_OPTIONS,
     };
     this.ctx = {
       config: deps.config,
@@ -92,17 +96,31 @@ export class ImapServer {
       sessions: new Set(),
       userIp: new Map(),
       recentFloor: new Map(),
-      limits: { ...DEFAULT_LIMITS, ...deps.limits },
+      limits: {
+        ...DEFAULT_LIMITS,
+        preLoginTimeout: deps.config.preauth_timeout * 1000,
+        handshakeTimeout: deps.config.tls_handshake_timeout * 1000,
+        ...deps.limits,
+      },
     };
+    this.limiter = new ConnectionLimiter(deps.config.max_connections_per_ip);
   }
 
   /** mode "implicit" = TLS from the first byte (993); "starttls" = plaintext greeting, STARTTLS, LOGINDISABLED before TLS (143). */
   listen(port: number, host: string, mode: "implicit" | "starttls"): Promise<net.Server> {
     const server =
       mode === "implicit"
-        ? tls.createServer({ ...this.tlsOptions }, (socket) => this.accept(socket, false))
+        ? tls.createServer(
+            { ...this.tlsOptions, handshakeTimeout: this.ctx.limits.handshakeTimeout },
+            (socket) => this.accept(socket, false),
+          )
         : net.createServer((socket) => this.accept(socket, true));
     if (server instanceof tls.Server) server.on("tlsClientError", noop);
+    limitConnections(
+      server,
+      this.limiter,
+      mode === "starttls" ? "* BYE Too many connections from your address\r\n" : null,
+    );
     this.servers.push(server);
     this.startSweep();
     return new Promise((resolve, reject) => {

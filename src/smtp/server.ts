@@ -3,7 +3,7 @@
  * 443 ALPN "smtp") and MX (25). The protocol library owns the wire; this file
  * only maps its hooks to accounts and the delivery pipeline.
  */
-import type { Server } from "node:net";
+import type { Server, Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from "smtp-server";
 import type { Accounts } from "../accounts/types.ts";
@@ -11,6 +11,9 @@ import type { Config } from "../config/types.ts";
 import type { Delivery } from "../delivery/pipeline.ts";
 import type { Reply } from "../delivery/types.ts";
 import type { Logger } from "../log.ts";
+import { CLIENT_TLS_OPTIONS } from "../tls/policy.ts";
+import { BodyBudget } from "../net/body-budget.ts";
+import { ConnectionLimiter, limitConnections } from "../net/connection-limit.ts";
 import { readMessage } from "./message.ts";
 import "./vrfy.ts";
 
@@ -20,6 +23,8 @@ export interface SmtpDeps {
   delivery: Delivery;
   log: Logger;
   tls: { key: string; cert: string };
+  /** The relay-wide budget for message bodies in memory (shared with /mxdeliv). */
+  bodies?: BodyBudget;
 }
 
 export type SmtpRole = "submission" | "mx";
@@ -27,13 +32,35 @@ export type SmtpMode = "implicit" | "starttls";
 
 /** RFC 5321 recipient limit as exposed to clients in maxsmtprecipients. */
 export const MAX_RECIPIENTS = 1000;
-/** Per-IP connection limit on port 25. */
-const MX_CONNECTIONS_PER_IP = 20;
+/**
+ * A connection must complete its TLS handshake and get as far as an accepted
+ * MAIL FROM (after AUTH on submission) within this many preauth_timeouts; then
+ * only the idle timeout applies (RFC 5321 §4.5.3.2.7: 5 minutes).
+ */
+const READY_TIMEOUTS = 3;
+const IDLE_TIMEOUT_MS = 5 * 60_000;
+
+/** The deadlines of one connection not yet in a mail transaction. */
+interface Watch {
+  secured: NodeJS.Timeout | null;
+  ready: NodeJS.Timeout | null;
+}
 
 function replyError(r: Reply): Error {
   const e = new Error(r.text) as Error & { responseCode: number };
   e.responseCode = r.code;
   return e;
+}
+
+function clear(w: Watch, what: "secured" | "ready" | "all"): void {
+  if (what !== "ready" && w.secured) {
+    clearTimeout(w.secured);
+    w.secured = null;
+  }
+  if (what !== "secured" && w.ready) {
+    clearTimeout(w.ready);
+    w.ready = null;
+  }
 }
 
 function declaredSize(session: SMTPServerSession): number {
@@ -47,9 +74,18 @@ function declaredSize(session: SMTPServerSession): number {
 export class SmtpService {
   private readonly servers: SMTPServer[] = [];
   private submissionsForAlpn: SMTPServer | undefined;
-  private readonly perIp = new Map<string, number>();
+  private readonly submissionLimiter: ConnectionLimiter;
+  private readonly mxLimiter: ConnectionLimiter;
+  private readonly bodies: BodyBudget;
+  /** Connections still owing a handshake or a first transaction, by "address|port". */
+  private readonly watches = new Map<string, Watch>();
 
-  constructor(private readonly deps: SmtpDeps) {}
+  constructor(private readonly deps: SmtpDeps) {
+    const c = deps.config;
+    this.submissionLimiter = new ConnectionLimiter(c.max_connections_per_ip);
+    this.mxLimiter = new ConnectionLimiter(c.max_mx_connections_per_ip);
+    this.bodies = deps.bodies ?? new BodyBudget(c.max_buffered_bytes, c.max_message_size);
+  }
 
   private options(role: SmtpRole, mode: SmtpMode): SMTPServerOptions {
     const { config, accounts, delivery, log } = this.deps;
@@ -60,12 +96,16 @@ export class SmtpService {
       cert: this.deps.tls.cert,
       // reference §1.2: TLS >= 1.3 on submission, >= 1.2 on 25
       minVersion: submission ? config.tls_min_version_client : "TLSv1.2",
+      // src/tls/policy.ts: AEAD-only suites for clients; port 25 keeps Node's defaults
+      ...(submission ? CLIENT_TLS_OPTIONS : {}),
       name: config.mail_domain,
       banner: "ESMTP chatrelay",
       size: config.max_message_size,
       maxClients: config.max_smtp_connections,
       maxRecipients: MAX_RECIPIENTS,
-      socketTimeout: 5 * 60_000,
+      socketTimeout: IDLE_TIMEOUT_MS,
+      // no PTR lookups: they leak every client address to the resolver and delay the greeting
+      disableReverseLookup: true,
       closeTimeout: 5_000,
       logger: false,
       hideSTARTTLS: mode === "implicit",
@@ -79,34 +119,41 @@ export class SmtpService {
       lenientAddressParsing: true,
     };
     if (submission) {
-      base.onAuth = (auth, _session, cb) => {
-        accounts.login(auth.username ?? "", auth.password ?? "", "smtp").then(
-          (r) => {
-            if (r.ok) cb(null, { user: r.address });
-            else cb(replyError({ code: 535, text: "5.7.8 Authentication credentials invalid" }));
-          },
-          (e: unknown) => {
+      // A failed AUTH is answered after 1-2 s (as IMAP's failed LOGIN) and the third
+      // on one connection ends it with 421 (Postfix's smtpd_hard_error_limit idea;
+      // smtp-server closes after any 421). Spent budgets (src/accounts/throttle.ts)
+      // and an overloaded hash pool are temporary: 454 4.7.0 (RFC 4954 §6).
+      const authFailures = new WeakMap<SMTPServerSession, number>();
+      const failedAuth = async (session: SMTPServerSession, reply: Reply): Promise<Error> => {
+        await new Promise((resolve) => setTimeout(resolve, 1000 + Math.random() * 1000));
+        const n = (authFailures.get(session) ?? 0) + 1;
+        authFailures.set(session, n);
+        if (n >= 3) return replyError({ code: 421, text: "4.7.0 Too many authentication failures" });
+        return replyError(reply);
+      };
+      base.onAuth = (auth, session, cb) => {
+        accounts
+          .login(auth.username ?? "", auth.password ?? "", "smtp", session.remoteAddress)
+          .then(async (r) => {
+            if (r.ok) return cb(null, { user: r.address });
+            if (r.reason === "busy")
+              return cb(replyError({ code: 454, text: "4.7.0 Temporary authentication failure" }));
+            const reply =
+              r.reason === "throttled"
+                ? { code: 454, text: "4.7.0 Too many failed logins, try again later" }
+                : { code: 535, text: "5.7.8 Authentication credentials invalid" };
+            cb(await failedAuth(session, reply));
+          })
+          .catch((e: unknown) => {
             log.error({ err: e }, "smtp auth failed internally");
             cb(replyError({ code: 454, text: "4.7.0 Temporary authentication failure" }));
-          },
-        );
-      };
-    } else {
-      base.onConnect = (session, cb) => {
-        const ip = session.remoteAddress;
-        const n = (this.perIp.get(ip) ?? 0) + 1;
-        if (n > MX_CONNECTIONS_PER_IP)
-          return cb(replyError({ code: 421, text: "4.7.0 Too many connections" }));
-        this.perIp.set(ip, n);
-        cb();
-      };
-      base.onClose = (session) => {
-        const ip = session.remoteAddress;
-        const n = (this.perIp.get(ip) ?? 1) - 1;
-        if (n <= 0) this.perIp.delete(ip);
-        else this.perIp.set(ip, n);
+          });
       };
     }
+    base.onSecure = (_socket, session, cb) => {
+      this.settle(session, "secured");
+      cb();
+    };
     base.onMailFrom = (address, session, cb) => {
       if (!submission && !session.secure)
         return cb(replyError({ code: 530, text: "5.7.0 Must issue a STARTTLS command first" }));
@@ -117,6 +164,7 @@ export class SmtpService {
         const limited = delivery.admitSender(from);
         if (limited) return cb(replyError(limited));
       }
+      this.settle(session, "ready");
       cb();
     };
     base.onRcptTo = (address, _session, cb) => {
@@ -129,6 +177,7 @@ export class SmtpService {
       if (refused) return cb(replyError(refused));
       cb();
     };
+    base.onClose = (session) => this.settle(session, "all");
     base.onData = (stream, session, cb) => {
       this.onData(role, stream, session).then(
         (r) => (r.code < 300 ? cb(null, r.text) : cb(replyError(r))),
@@ -147,9 +196,26 @@ export class SmtpService {
     session: SMTPServerSession,
   ): Promise<Reply> {
     const { config, delivery } = this.deps;
-    const message = await readMessage(stream as never, declaredSize(session), config.max_message_size);
-    if (message === null || (stream as { sizeExceeded?: boolean }).sizeExceeded)
-      return { code: 552, text: "5.3.4 Message exceeds maximum size" };
+    const reservation = this.bodies.open(session.remoteAddress);
+    try {
+      const read = await readMessage(
+        stream as never,
+        declaredSize(session),
+        config.max_message_size,
+        reservation,
+      );
+      if (read.kind === "too-big" || (stream as { sizeExceeded?: boolean }).sizeExceeded)
+        return { code: 552, text: "5.3.4 Message exceeds maximum size" };
+      // RFC 3463 §3.5 X.3.1 "mail system full": the sender tries again later
+      if (read.kind === "no-memory") return { code: 452, text: "4.3.1 Insufficient system resources" };
+      return await this.deliver(role, read.message, session);
+    } finally {
+      reservation.release();
+    }
+  }
+
+  private deliver(role: SmtpRole, message: Buffer, session: SMTPServerSession): Promise<Reply> {
+    const { delivery } = this.deps;
     const envelope = {
       mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
       recipients: session.envelope.rcptTo.map((r) => r.address),
@@ -167,6 +233,16 @@ export class SmtpService {
     this.servers.push(server);
     if (role === "submission" && mode === "implicit") this.submissionsForAlpn = server;
     const net = (server as unknown as { server: Server }).server;
+    const { config } = this.deps;
+    // The handshake deadline: tls_handshake_timeout on 465; on 587 and 25 the
+    // plaintext part (EHLO, STARTTLS) and the handshake get preauth_timeout.
+    const securedMs = (mode === "implicit" ? config.tls_handshake_timeout : config.preauth_timeout) * 1000;
+    net.on("connection", (raw: Socket) => this.watch(raw, securedMs));
+    limitConnections(
+      net,
+      role === "mx" ? this.mxLimiter : this.submissionLimiter,
+      mode === "implicit" ? null : "421 4.7.0 Too many connections from your address\r\n",
+    );
     return new Promise((resolve, reject) => {
       net.once("error", reject);
       server.listen(port, host, () => {
@@ -184,7 +260,35 @@ export class SmtpService {
       this.servers.push(server);
       this.submissionsForAlpn = server;
     }
+    this.watch(socket, null);
     (this.submissionsForAlpn as unknown as { connect(s: TLSSocket, o: object): void }).connect(socket, {});
+  }
+
+  /**
+   * Arms a new connection's deadlines: TLS within `securedMs` (null: already
+   * TLS), a first accepted MAIL FROM within READY_TIMEOUTS × preauth_timeout.
+   * A connection that misses one is dropped; settle() disarms them.
+   */
+  private watch(socket: Socket, securedMs: number | null): void {
+    const key = `${socket.remoteAddress}|${socket.remotePort}`;
+    const drop = () => socket.destroy();
+    const w: Watch = {
+      secured: securedMs === null ? null : setTimeout(drop, securedMs),
+      ready: setTimeout(drop, READY_TIMEOUTS * this.deps.config.preauth_timeout * 1000),
+    };
+    this.watches.set(key, w);
+    socket.once("close", () => {
+      clear(w, "all");
+      if (this.watches.get(key) === w) this.watches.delete(key);
+    });
+  }
+
+  private settle(session: SMTPServerSession, what: "secured" | "ready" | "all"): void {
+    const key = `${session.remoteAddress}|${(session as { remotePort?: number }).remotePort}`;
+    const w = this.watches.get(key);
+    if (!w) return;
+    clear(w, what);
+    if (!w.secured && !w.ready) this.watches.delete(key);
   }
 
   setCertificate(key: string, cert: string): void {
