@@ -70,7 +70,7 @@ const address = (prefix: string, i: number, domain: string) =>
   `${prefix}${String(i).padStart(8, "0")}@${domain}`;
 
 async function createAccount(r: TestRelay, user: string): Promise<void> {
-  const res = await r.relay.parts.accounts.login(user, PASSWORD, "smtp");
+  const res = await r.relay.parts.accounts.login(user, PASSWORD, "smtp", "127.0.0.1");
   if (!res.ok) throw new Error(`cannot create ${user}: ${res.detail}`);
 }
 

@@ -5,6 +5,12 @@
  * no creation while switched off or over limits, a wrong password never
  * overwrites, concurrent first logins produce one account. Passwords are stored
  * as {SHA512-CRYPT}$6$... so Dovecot-based relays can be imported.
+ *
+ * Against guessing and enumeration (issue 10): the budgets of throttle.ts are
+ * asked before any hashing, every failure costs one crypt whether or not the
+ * account exists (a name that cannot be created is verified against a dummy
+ * hash), and a login that does not fit the hash pool's queue is refused as
+ * "busy". The protocol layers add the failure delay and the per-connection limit.
  */
 import { createHash } from "node:crypto";
 import { addressDomain } from "../config/domain.ts";
@@ -12,25 +18,38 @@ import type { Config } from "../config/types.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/types.ts";
 import { Admission } from "./admission.ts";
-import { HashPool } from "./hash-pool.ts";
-import type { Accounts, LoginResult } from "./types.ts";
+import { HashPool, HashPoolBusy } from "./hash-pool.ts";
+import { LoginThrottle } from "./throttle.ts";
+import { type Accounts, type LoginFailure, type LoginResult, MAX_PASSWORD_BYTES } from "./types.ts";
 
 const SCHEME = "{SHA512-CRYPT}";
 const LOCALPART = /^[a-z0-9._-]+$/;
 const DAY = 86400;
 /** Successful logins remembered (address -> digest) so reconnects skip the crypt. */
 const CACHE_SIZE = 20000;
+/** RFC 5321 §4.5.3.1.3: a path is at most 256 octets, so an address at most 254. */
+const MAX_ADDRESS_LENGTH = 254;
+/**
+ * SHA-512 crypt (default 5000 rounds, as newly created accounts) of a random
+ * string nobody kept: logins that fail before reaching an account are verified
+ * against it, so they cost what a wrong password for an existing account costs.
+ */
+const DUMMY_HASH =
+  "$6$BOkntVD2gzY45WBr$oO.w525g3b7vsQVxOsdhUvntQTjMq0Y2QoPJc6pzrlxidN8r4vZfqiCd9KrvVn0lgoIo9O0dHi/P4BzAVN7s0.";
 
 export interface AccountsOptions {
   config: Config;
   store: Store;
   log: Logger;
   now?: () => number;
+  /** The password hashing pool (tests pass a small one). */
+  hashPool?: HashPool;
 }
 
 export class AccountService implements Accounts {
   readonly admission: Admission;
-  private readonly hashes = new HashPool();
+  readonly throttle: LoginThrottle;
+  readonly hashes: HashPool;
   private readonly verified = new Map<string, string>();
   private readonly lastLogin = new Map<string, number>();
   private readonly config: Config;
@@ -45,6 +64,8 @@ export class AccountService implements Accounts {
     this.log = opts.log;
     this.now = opts.now ?? Date.now;
     this.admission = new Admission(opts.config, this.now);
+    this.throttle = new LoginThrottle(opts.config);
+    this.hashes = opts.hashPool ?? new HashPool();
     this.domainSuffix = `@${addressDomain(opts.config.mail_domain)}`;
   }
 
@@ -64,23 +85,63 @@ export class AccountService implements Accounts {
     return (await this.store.getAccount(address.toLowerCase())) !== undefined;
   }
 
-  async login(user: string, password: string, protocol: "imap" | "smtp"): Promise<LoginResult> {
-    const address = user.toLowerCase();
-    if (!address.endsWith(this.domainSuffix) || address.length === this.domainSuffix.length)
-      return { ok: false, reason: "invalid", detail: "not an address of this relay" };
-    if (password.length === 0 || /[\r\n\0]/.test(password))
-      return { ok: false, reason: "invalid", detail: "bad password" };
+  async login(
+    user: string,
+    password: string,
+    protocol: "imap" | "smtp",
+    clientIp: string,
+  ): Promise<LoginResult> {
+    try {
+      return await this.attempt(user.toLowerCase(), password, protocol, clientIp);
+    } catch (err) {
+      if (err instanceof HashPoolBusy) return { ok: false, reason: "busy", detail: err.message };
+      throw err;
+    }
+  }
+
+  private async attempt(
+    address: string,
+    password: string,
+    protocol: "imap" | "smtp",
+    ip: string,
+  ): Promise<LoginResult> {
+    const throttle = this.throttle;
+    if (throttle.ipBlocked(ip))
+      return { ok: false, reason: "throttled", detail: "client address over its failure budget" };
+    // Failures that do not depend on whether an account exists may be fast.
+    if (
+      !address.endsWith(this.domainSuffix) ||
+      address.length === this.domainSuffix.length ||
+      address.length > MAX_ADDRESS_LENGTH
+    )
+      return this.failure(ip, undefined, "invalid", "not an address of this relay");
+    if (
+      password.length === 0 ||
+      /[\r\n\0]/.test(password) ||
+      Buffer.byteLength(password) > MAX_PASSWORD_BYTES
+    )
+      return this.failure(ip, address, "invalid", "bad password");
 
     let account = await this.store.getAccount(address);
+    // A reconnect with the password last verified skips the crypt, even while the
+    // account's budget is spent: guessing cannot lock its owner out. Guesses
+    // against this check are still charged to the client address below.
+    const cached = account !== undefined && this.verified.get(address) === this.digest(address, password);
+    if (!cached && throttle.accountBlocked(address)) {
+      throttle.failed(ip, address);
+      return { ok: false, reason: "throttled", detail: "account over its failure budget" };
+    }
     let created = false;
     if (!account) {
       const violation = this.creationRuleViolation(address, password);
-      if (violation) return { ok: false, reason: "invalid", detail: violation };
+      if (violation) return this.failure(ip, address, "invalid", violation, password);
       const refusal = await this.admission.refusal();
       if (refusal) {
         this.log.warn({ reason: refusal }, "registration rejected");
-        return { ok: false, reason: "nocreate", detail: refusal };
+        return this.failure(ip, address, "nocreate", refusal, password);
       }
+      if (!throttle.mayCreate(ip))
+        return this.failure(ip, address, "nocreate", "client address over its account budget", password);
       const hash = SCHEME + (await this.hashes.hash(password));
       const result = await this.store.createAccount(address, hash, Math.floor(this.now() / 1000));
       account = result.account;
@@ -90,11 +151,27 @@ export class AccountService implements Accounts {
         this.remember(address, password);
       }
     }
-    if (!created && !(await this.passwordMatches(address, password, account.passwordHash)))
-      return { ok: false, reason: "invalid", detail: "wrong password" };
+    if (!created && !cached && !(await this.passwordMatches(address, password, account.passwordHash)))
+      return this.failure(ip, address, "invalid", "wrong password");
 
     if (protocol === "imap") await this.recordLogin(address, account.lastLoginDay);
     return { ok: true, address, created };
+  }
+
+  /**
+   * Charges a failed login to the budgets. With `password`, first spends one
+   * crypt on the dummy hash: the failure then costs what a wrong password costs.
+   */
+  private async failure(
+    ip: string,
+    address: string | undefined,
+    reason: LoginFailure,
+    detail: string,
+    password?: string,
+  ): Promise<LoginResult> {
+    this.throttle.failed(ip, address);
+    if (password !== undefined) await this.hashes.verify(password, DUMMY_HASH);
+    return { ok: false, reason, detail };
   }
 
   private digest(address: string, password: string): string {
@@ -110,7 +187,6 @@ export class AccountService implements Accounts {
   }
 
   private async passwordMatches(address: string, password: string, stored: string): Promise<boolean> {
-    if (this.verified.get(address) === this.digest(address, password)) return true;
     const hash = stored.startsWith(SCHEME) ? stored.slice(SCHEME.length) : stored;
     const ok = await this.hashes.verify(password, hash);
     if (ok) this.remember(address, password);

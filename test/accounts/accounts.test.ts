@@ -39,11 +39,11 @@ describe("accounts: create on first login (reference §2.2)", () => {
   });
 
   test("first login creates the account with a SHA512-CRYPT hash", async () => {
-    const r = await accounts.login("abcdefghi@chat.test", "password12", "smtp");
+    const r = await accounts.login("abcdefghi@chat.test", "password12", "smtp", "127.0.0.1");
     assert.deepEqual(r, { ok: true, address: "abcdefghi@chat.test", created: true });
     const acc = await store.getAccount("abcdefghi@chat.test");
     assert.match(acc!.passwordHash, /^\{SHA512-CRYPT\}\$6\$[^$]{16}\$[./0-9A-Za-z]{86}$/);
-    const again = await accounts.login("abcdefghi@chat.test", "password12", "smtp");
+    const again = await accounts.login("abcdefghi@chat.test", "password12", "smtp", "127.0.0.1");
     assert.deepEqual(again, { ok: true, address: "abcdefghi@chat.test", created: false });
   });
 
@@ -57,25 +57,25 @@ describe("accounts: create on first login (reference §2.2)", () => {
   });
 
   test("a wrong password fails and never overwrites", async () => {
-    const r = await accounts.login("abcdefghi@chat.test", "otherpassword", "imap");
+    const r = await accounts.login("abcdefghi@chat.test", "otherpassword", "imap", "127.0.0.1");
     assert.equal(r.ok, false);
     assert.equal(r.ok === false && r.reason, "invalid");
-    const ok = await accounts.login("abcdefghi@chat.test", "password12", "imap");
+    const ok = await accounts.login("abcdefghi@chat.test", "password12", "imap", "127.0.0.1");
     assert.equal(ok.ok, true);
   });
 
   test("a fresh service (no cache) verifies the stored hash", async () => {
     const fresh = new AccountService({ config, store, log: silentLogger, now: () => now });
     try {
-      assert.equal((await fresh.login("abcdefghi@chat.test", "password12", "smtp")).ok, true);
-      assert.equal((await fresh.login("abcdefghi@chat.test", "password13", "smtp")).ok, false);
+      assert.equal((await fresh.login("abcdefghi@chat.test", "password12", "smtp", "127.0.0.1")).ok, true);
+      assert.equal((await fresh.login("abcdefghi@chat.test", "password13", "smtp", "127.0.0.1")).ok, false);
     } finally {
       await fresh.close();
     }
   });
 
   test("login names are case-insensitive", async () => {
-    const r = await accounts.login("ABCDEFGHI@Chat.Test", "password12", "smtp");
+    const r = await accounts.login("ABCDEFGHI@Chat.Test", "password12", "smtp", "127.0.0.1");
     assert.deepEqual(r, { ok: true, address: "abcdefghi@chat.test", created: false });
   });
 
@@ -92,32 +92,32 @@ describe("accounts: create on first login (reference §2.2)", () => {
   ];
   for (const [name, user, password] of refused) {
     test(`refused: ${name}`, async () => {
-      const r = await accounts.login(user, password, "smtp");
+      const r = await accounts.login(user, password, "smtp", "127.0.0.1");
       assert.equal(r.ok, false);
       assert.equal(await store.getAccount(user.toLowerCase()), undefined);
     });
   }
 
   test("allowed characters . _ - and digits", async () => {
-    const r = await accounts.login("a.b_c-d09@chat.test", "password12", "smtp");
+    const r = await accounts.login("a.b_c-d09@chat.test", "password12", "smtp", "127.0.0.1");
     assert.equal(r.ok, true);
   });
 
   test("concurrent first logins of one address produce exactly one account", async () => {
     const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => accounts.login("racerace1@chat.test", `password-${i}`, "imap")),
+      Array.from({ length: 10 }, (_, i) => accounts.login("racerace1@chat.test", `password-${i}`, "imap", "127.0.0.1")),
     );
     const created = results.filter((r) => r.ok && r.created);
     const ok = results.filter((r) => r.ok);
     assert.equal(created.length, 1);
     assert.equal(ok.length, 1, "only the winner's password works");
     const winner = results.findIndex((r) => r.ok);
-    assert.equal((await accounts.login("racerace1@chat.test", `password-${winner}`, "smtp")).ok, true);
+    assert.equal((await accounts.login("racerace1@chat.test", `password-${winner}`, "smtp", "127.0.0.1")).ok, true);
   });
 
   test("concurrent first logins with one password all succeed, one creates", async () => {
     const results = await Promise.all(
-      Array.from({ length: 10 }, () => accounts.login("samesame1@chat.test", "same-password", "imap")),
+      Array.from({ length: 10 }, () => accounts.login("samesame1@chat.test", "same-password", "imap", "127.0.0.1")),
     );
     assert.equal(results.filter((r) => r.ok).length, 10);
     assert.equal(results.filter((r) => r.ok && r.created).length, 1);
@@ -128,14 +128,14 @@ describe("accounts: create on first login (reference §2.2)", () => {
     try {
       // the admission result is cached for two seconds
       now += 3000;
-      const r = await accounts.login("newnewnew@chat.test", "password12", "smtp");
+      const r = await accounts.login("newnewnew@chat.test", "password12", "smtp", "127.0.0.1");
       assert.equal(r.ok === false && r.reason, "nocreate");
-      assert.equal((await accounts.login("abcdefghi@chat.test", "password12", "smtp")).ok, true);
+      assert.equal((await accounts.login("abcdefghi@chat.test", "password12", "smtp", "127.0.0.1")).ok, true);
     } finally {
       rmSync(config.nocreate_file);
       now += 3000;
     }
-    assert.equal((await accounts.login("newnewnew@chat.test", "password12", "smtp")).ok, true);
+    assert.equal((await accounts.login("newnewnew@chat.test", "password12", "smtp", "127.0.0.1")).ok, true);
   });
 
   test("resource limits refuse creation (disk)", async () => {
@@ -145,10 +145,10 @@ describe("accounts: create on first login (reference §2.2)", () => {
       log: silentLogger,
     });
     try {
-      const r = await strict.login("diskdisk1@chat.test", "password12", "smtp");
+      const r = await strict.login("diskdisk1@chat.test", "password12", "smtp", "127.0.0.1");
       assert.equal(r.ok === false && r.reason, "nocreate");
       assert.match(r.ok === false ? r.detail : "", /disk/);
-      assert.equal((await strict.login("abcdefghi@chat.test", "password12", "smtp")).ok, true);
+      assert.equal((await strict.login("abcdefghi@chat.test", "password12", "smtp", "127.0.0.1")).ok, true);
     } finally {
       await strict.close();
     }
@@ -158,7 +158,7 @@ describe("accounts: create on first login (reference §2.2)", () => {
     for (const over of [{ max_load_1m: -1 }, { min_available_memory: Number.MAX_SAFE_INTEGER }]) {
       const strict = new AccountService({ config: { ...config, ...over }, store, log: silentLogger });
       try {
-        const r = await strict.login("loadload1@chat.test", "password12", "smtp");
+        const r = await strict.login("loadload1@chat.test", "password12", "smtp", "127.0.0.1");
         assert.equal(r.ok === false && r.reason, "nocreate");
       } finally {
         await strict.close();
@@ -168,13 +168,13 @@ describe("accounts: create on first login (reference §2.2)", () => {
 
   test("IMAP logins record the last-login day; SMTP logins do not", async () => {
     now = 1_800_000_000_000;
-    await accounts.login("lastlogin@chat.test", "password12", "smtp");
+    await accounts.login("lastlogin@chat.test", "password12", "smtp", "127.0.0.1");
     assert.equal((await store.getAccount("lastlogin@chat.test"))!.lastLoginDay, 0);
-    await accounts.login("lastlogin@chat.test", "password12", "imap");
+    await accounts.login("lastlogin@chat.test", "password12", "imap", "127.0.0.1");
     const expected = Math.floor(now / 1000 / day) * day;
     assert.equal((await store.getAccount("lastlogin@chat.test"))!.lastLoginDay, expected);
     now += 2 * day * 1000;
-    await accounts.login("lastlogin@chat.test", "password12", "imap");
+    await accounts.login("lastlogin@chat.test", "password12", "imap", "127.0.0.1");
     assert.equal((await store.getAccount("lastlogin@chat.test"))!.lastLoginDay, expected + 2 * day);
   });
 
@@ -182,8 +182,8 @@ describe("accounts: create on first login (reference §2.2)", () => {
     const ipConfig = { ...config, mail_domain: "10.1.2.3" };
     const ip = new AccountService({ config: ipConfig, store, log: silentLogger });
     try {
-      assert.equal((await ip.login("ipipipipi@[10.1.2.3]", "password12", "smtp")).ok, true);
-      assert.equal((await ip.login("ipipipipj@10.1.2.3", "password12", "smtp")).ok, false);
+      assert.equal((await ip.login("ipipipipi@[10.1.2.3]", "password12", "smtp", "127.0.0.1")).ok, true);
+      assert.equal((await ip.login("ipipipipj@10.1.2.3", "password12", "smtp", "127.0.0.1")).ok, false);
     } finally {
       await ip.close();
     }

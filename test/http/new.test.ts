@@ -42,7 +42,7 @@ test("POST /new returns fresh credentials that create an account on first login"
 
       // the account does not exist until the first login creates it
       assert.equal(await h.accounts.exists(body.email), false);
-      const login = await h.accounts.login(body.email, body.password, "imap");
+      const login = await h.accounts.login(body.email, body.password, "imap", "127.0.0.1");
       assert.deepEqual(login, { ok: true, address: body.email, created: true });
     }
   } finally {

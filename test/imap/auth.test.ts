@@ -22,7 +22,7 @@ test('LOGIN with a quoted password containing \\" and \\\\', async () => {
   const password = 'pa"ss\\word-123!';
   // Create the second account with the tricky password through a fresh address.
   const address = tricky.replace(/^./, "z");
-  assert.equal((await h.accounts.login(address, password, "imap")).ok, true);
+  assert.equal((await h.accounts.login(address, password, "imap", "127.0.0.1")).ok, true);
   const c = await RawClient.connect(h.port);
   await c.read();
   const r = await c.command("a1", `LOGIN ${quote(address)} ${quote(password)}`);

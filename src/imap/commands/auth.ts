@@ -2,19 +2,41 @@
  * Connection and authentication: CAPABILITY, NOOP, LOGOUT (RFC 3501 §6.1),
  * STARTTLS, AUTHENTICATE PLAIN with SASL-IR (RFC 4959, RFC 4616), LOGIN
  * (RFC 3501 §6.2). No login before TLS (LOGINDISABLED, PRIVACYREQUIRED); a failed
- * login is answered after a 1-2 s delay that holds only this session.
+ * login is answered after a 1-2 s delay that holds only this session, and the
+ * third failed login of a connection ends it (Dovecot's login processes also
+ * disconnect after 3 failed attempts). The per-address and per-account budgets
+ * live in src/accounts/throttle.ts.
  */
+import type { LoginFailure } from "../../accounts/types.ts";
 import type { Session } from "../session.ts";
 import { ANY, bad, type CommandSpec, NOTAUTH, no, ok, type Result } from "./types.ts";
+
+/** Failed logins one connection may make; the last one is followed by BYE. */
+export const MAX_FAILURES_PER_CONNECTION = 3;
+const failures = new WeakMap<Session, number>();
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-async function failedLogin(s: Session, text = "Authentication failed."): Promise<Result> {
+async function failedLogin(s: Session, reason: LoginFailure = "invalid"): Promise<Result> {
+  // An overloaded hash pool is not the client's failure: answer at once.
+  if (reason === "busy") return no("Temporary authentication failure, try again later.", "UNAVAILABLE");
   const [min, max] = s.ctx.limits.failedLoginDelay;
   await sleep(min + Math.random() * (max - min));
-  return no(text, "AUTHENTICATIONFAILED");
+  // RFC 5530 §3: AUTHENTICATIONFAILED says the credentials did not work, and a
+  // client asks its user for new ones; a spent budget is temporary and not
+  // about these credentials, so it is UNAVAILABLE ("temporary failure"), which
+  // clients retry later. It says nothing about whether the account exists: the
+  // budgets are charged for unknown names too.
+  const result =
+    reason === "throttled"
+      ? no("Too many failed logins, try again later.", "UNAVAILABLE")
+      : no("Authentication failed.", "AUTHENTICATIONFAILED");
+  const n = (failures.get(s) ?? 0) + 1;
+  failures.set(s, n);
+  if (n < MAX_FAILURES_PER_CONNECTION) return result;
+  return { ...result, after: () => s.shutdown("Too many authentication failures") };
 }
 
 const PRIVACY = no(
@@ -24,17 +46,18 @@ const PRIVACY = no(
 
 async function authenticateUser(s: Session, user: string, password: string): Promise<Result> {
   if (!s.transport.tls) return PRIVACY;
-  if (user.length === 0 || user.length > 320 || password.length > 1024) return failedLogin(s);
+  // Overlong names and passwords (MAX_PASSWORD_BYTES) are refused by login()
+  // before any hashing, and charged to the budgets like any failure.
   let res: Awaited<ReturnType<typeof s.ctx.accounts.login>>;
   try {
-    res = await s.ctx.accounts.login(user, password, "imap");
+    res = await s.ctx.accounts.login(user, password, "imap", s.transport.remoteAddress);
   } catch (err) {
     s.ctx.log.error({ err }, "imap: login failed");
     return no("Temporary authentication failure.", "UNAVAILABLE");
   }
   if (!res.ok) {
     s.ctx.log.debug({ reason: res.reason, detail: res.detail }, "imap: login refused");
-    return failedLogin(s);
+    return failedLogin(s, res.reason);
   }
   if (s.closed) return no("Connection closed.");
   // Dovecot's mail_max_userip_connections.
@@ -85,7 +108,7 @@ export const starttls: CommandSpec<"STARTTLS"> = {
         // Anything pipelined after STARTTLS was sent in plaintext: never act on it.
         s.discardBufferedInput();
         try {
-          await s.transport.startTls(s.ctx.secureContext);
+          await s.transport.startTls(s.ctx.secureContext, s.ctx.limits.handshakeTimeout);
         } catch {
           s.transport.destroy();
         }

@@ -83,7 +83,7 @@ export async function startImap(
       counter++;
       const local = `u${process.pid.toString(36)}${counter.toString(36)}`.padEnd(9, "0").slice(-9);
       const address = `${local}@${config.mail_domain}`;
-      const res = await accounts.login(address, password, "imap");
+      const res = await accounts.login(address, password, "imap", "127.0.0.1");
       if (!res.ok) throw new Error(`cannot create ${address}: ${res.detail}`);
       return address;
     },
