@@ -209,7 +209,9 @@ export class OutboundQueue implements Outbound {
         });
     }
     if (failed.length) {
-      log.info({ domain: payload.domain, count: failed.length }, "outbound: permanent failure, bouncing");
+      // The recipient domain says who writes to whom: debug only (src/log.ts).
+      log.info({ count: failed.length }, "outbound: permanent failure, bouncing");
+      log.debug({ domain: payload.domain }, "outbound: bouncing");
       await this.deps.onFailed(payload.mailFrom, message, failed);
     }
     if (retry.length) {
@@ -220,10 +222,8 @@ export class OutboundQueue implements Outbound {
         lastError,
       };
       const delay = retryDelayMs(payload.attempts, this.deps.random);
-      log.info(
-        { domain: payload.domain, count: retry.length, retry_in_s: Math.round(delay / 1000) },
-        "outbound: deferred",
-      );
+      log.info({ count: retry.length, retry_in_s: Math.round(delay / 1000) }, "outbound: deferred");
+      log.debug({ domain: payload.domain }, "outbound: deferred");
       await store.rescheduleJob(job.id, this.now() + delay, lastError ?? null, next);
     } else {
       await store.deleteJob(job.id);
