@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Config } from "../config/types.ts";
 import type { Logger } from "../log.ts";
+import type { BodyBudget } from "../net/body-budget.ts";
 import { ACME_CHALLENGE_PREFIX, type AcmeChallenges } from "./acme-challenge.ts";
 import { autoconfigXml, mtaStsPolicy } from "./discovery.ts";
 import { handleMxDeliv, type MxDelivery } from "./mxdeliv.ts";
@@ -36,6 +37,8 @@ export interface AppDeps {
   /** Per-client limit of /new; null = none (benchmarks). */
   newRateLimit?: RateLimit | null;
   now?: () => number;
+  /** Message bodies in memory (/mxdeliv), shared with SMTP. */
+  bodies: BodyBudget;
 }
 
 interface Cached {
@@ -111,8 +114,8 @@ export class HttpsApp {
     }
     if (NEW_PATHS.has(path)) return this.newAccount(req, res);
     if (path === "/mxdeliv") {
-      const { delivery, log, config } = this.deps;
-      return handleMxDeliv(req, res, { delivery, log, maxMessageSize: config.max_message_size });
+      const { delivery, log, config, bodies } = this.deps;
+      return handleMxDeliv(req, res, { delivery, log, bodies, maxMessageSize: config.max_message_size });
     }
     if (AUTOCONFIG_PATHS.has(path)) {
       this.getOnly(req, res, () =>

@@ -38,8 +38,14 @@ export interface SessionLimits {
   maxLiteral: number;
   /** Logged-in connections per user and IP address. */
   maxUserIp: number;
-  /** ms without a command before login. */
+  /** ms without a command before login (config preauth_timeout). */
   preLoginTimeout: number;
+  /** ms from connecting to login, however busy the client (PRELOGIN_LIFETIMES × preLoginTimeout by default). */
+  preLoginLifetime?: number;
+  /** ms a TLS handshake may take, on 993 and after STARTTLS (config tls_handshake_timeout). */
+  handshakeTimeout: number;
+  /** ms one command may keep the session busy without output progress (a store wait). */
+  commandTimeout: number;
   /** ms without a command after login (outside IDLE); RFC 3501 §5.4 asks for at least 30 minutes. */
   autologout: number;
   /** Delay before answering a failed login, ms: [min, max). */
@@ -53,6 +59,8 @@ export const DEFAULT_LIMITS: SessionLimits = {
   maxLiteral: 64 * 1024,
   maxUserIp: 20,
   preLoginTimeout: 60_000,
+  handshakeTimeout: 10_000,
+  commandTimeout: 2 * 60_000,
   autologout: 30 * 60_000,
   failedLoginDelay: [1000, 2000],
   sweepInterval: 1000,

@@ -29,6 +29,8 @@ const OUT_UNSOLICITED_MAX = 4 * 1024 * 1024;
 const MAX_PRELOGIN_COMMANDS = 100;
 /** Literal and command size before login. */
 const PRELOGIN_LIMITS = { literal: 4096, command: 16 * 1024 };
+/** Before login a connection lives at most this many pre-login timeouts, however many commands it sends. */
+const PRELOGIN_LIFETIMES = 3;
 /** Oversize non-synchronizing literals up to this size are read and dropped; larger ones close. */
 const MAX_DISCARD = 64 * 1024 * 1024;
 
@@ -45,6 +47,10 @@ export class Session implements SessionLike {
   private pumping = false;
   private paused = false;
   private commands = 0;
+  /** When a connection that has not logged in is closed, ms. */
+  private readonly loginBy: number;
+  /** When the running command started, ms (0: none running). */
+  private commandStart = 0;
   private lineWaiter: ((line: Buffer | null) => void) | null = null;
   private drainWaiters: Array<() => void> | null = null;
   private unsubscribe: (() => void) | null = null;
@@ -57,8 +63,10 @@ export class Session implements SessionLike {
     /** The listener offers STARTTLS (plaintext port). */
     readonly starttls: boolean,
   ) {
-    this.deadline = Date.now() + ctx.limits.preLoginTimeout;
     const limits = ctx.limits;
+    const now = Date.now();
+    this.loginBy = now + (limits.preLoginLifetime ?? PRELOGIN_LIFETIMES * limits.preLoginTimeout);
+    this.deadline = now + limits.preLoginTimeout;
     this.framer = new Framer({
       maxLine: limits.maxLine,
       maxDiscard: MAX_DISCARD,
@@ -221,6 +229,7 @@ export class Session implements SessionLike {
   private async execute(data: Buffer): Promise<void> {
     try {
       this.commands++;
+      this.commandStart = Date.now();
       if (this.state === "notauth" && this.commands > MAX_PRELOGIN_COMMANDS) {
         this.shutdown("Too many commands before login");
         return;
@@ -236,6 +245,7 @@ export class Session implements SessionLike {
       this.shutdown("Internal error");
     } finally {
       this.busy = false;
+      this.commandStart = 0;
       this.touch();
       if (!this.closed) this.pump();
     }
@@ -329,7 +339,8 @@ export class Session implements SessionLike {
   private touch(): void {
     const now = Date.now();
     if (this.idling) this.deadline = now + this.ctx.config.imap_idle_keepalive * 1000;
-    else if (this.state === "notauth") this.deadline = now + this.ctx.limits.preLoginTimeout;
+    else if (this.state === "notauth")
+      this.deadline = Math.min(now + this.ctx.limits.preLoginTimeout, this.loginBy);
     else this.deadline = now + this.ctx.limits.autologout;
   }
 
@@ -340,8 +351,17 @@ export class Session implements SessionLike {
       this.touch();
       return;
     }
-    if (this.busy && !this.lineWaiter && this.transport.backlog === 0) {
-      // A command that waits on the store: give it time.
+    if (this.state === "notauth" && now >= this.loginBy) {
+      this.shutdown("Login took too long");
+      return;
+    }
+    if (
+      this.busy &&
+      !this.lineWaiter &&
+      this.transport.backlog === 0 &&
+      now - this.commandStart < this.ctx.limits.commandTimeout
+    ) {
+      // A command that waits on the store: give it time, within commandTimeout.
       this.touch();
       return;
     }

@@ -121,7 +121,7 @@ export class Transport {
    * STARTTLS: wraps the plain socket in TLS. Resolves when the handshake is done,
    * rejects when it fails (the caller then closes).
    */
-  startTls(context: SecureContext): Promise<void> {
+  startTls(context: SecureContext, timeoutMs: number): Promise<void> {
     const plain = this.socket;
     this.detach(plain);
     // A paused plain socket would never deliver the handshake.
@@ -131,11 +131,17 @@ export class Transport {
     this.socket = secure;
     this.attach(secure);
     return new Promise((resolve, reject) => {
+      // new TLSSocket() has no handshakeTimeout option: a client that says
+      // STARTTLS and then nothing must not hold the connection.
+      const timer = setTimeout(() => fail(new Error("TLS handshake timeout")), timeoutMs);
       const fail = (err: Error) => {
+        clearTimeout(timer);
         secure.off("secure", ok);
+        secure.off("error", fail);
         reject(err);
       };
       const ok = () => {
+        clearTimeout(timer);
         secure.off("error", fail);
         resolve();
       };

@@ -11,9 +11,9 @@ import type { Config } from "../config/types.ts";
 import type { Delivery } from "../delivery/pipeline.ts";
 import type { Reply } from "../delivery/types.ts";
 import type { Logger } from "../log.ts";
-import { CLIENT_TLS_OPTIONS } from "../tls/policy.ts";
 import { BodyBudget } from "../net/body-budget.ts";
 import { ConnectionLimiter, limitConnections } from "../net/connection-limit.ts";
+import { CLIENT_TLS_OPTIONS } from "../tls/policy.ts";
 import { readMessage } from "./message.ts";
 import "./vrfy.ts";
 
