@@ -16,6 +16,7 @@ import { ExpiryTimer } from "./expire/expire.ts";
 import { HttpService } from "./http/server.ts";
 import { ImapServer } from "./imap/server.ts";
 import type { Logger } from "./log.ts";
+import { BodyBudget } from "./net/body-budget.ts";
 import { PushNotifier } from "./push/notifier.ts";
 import { SmtpService } from "./smtp/server.ts";
 import { openStore } from "./store/open.ts";
@@ -60,6 +61,8 @@ export async function bound(name: ListenerName, host: string, port: number, star
 export interface RelayOptions {
   /** Extra CAs trusted when delivering to other servers (tests, private PKI). */
   outboundCa?: string[];
+  /** SQLite reported the database file damaged (serve exits so that it is restarted). */
+  onStoreCorrupt?: (err: unknown) => void;
 }
 
 export class Relay {
@@ -84,7 +87,7 @@ export class Relay {
       throw new StartupError(`cannot create data_dir ${config.data_dir}: ${(e as Error).message}`);
     }
     const tls = await loadTlsMaterial(config);
-    const store = await openStore(config.data_dir, { log });
+    const store = await openStore(config.data_dir, { log, onCorrupt: opts.onStoreCorrupt });
     const bus = new LocalEventBus();
     const accounts = new AccountService({ config, store, log });
     const resolver = createResolver(config.dns_servers);
@@ -100,10 +103,12 @@ export class Relay {
       onFailed: (mailFrom, message, failed) => delivery.bounce(mailFrom, message, failed),
     });
     const delivery: Delivery = new Delivery({ config, log, local, signer, verifier, outbound });
-    const imap = new ImapServer({ config, store, accounts, bus, log, tls });
-    const smtp = new SmtpService({ config, accounts, delivery, log, tls });
+    // one budget for message bodies in memory, over SMTP, /mxdeliv and IMAP APPEND
+    const bodies = new BodyBudget(config.max_buffered_bytes, config.max_message_size);
+    const imap = new ImapServer({ config, store, accounts, bus, log, tls, bodies });
+    const smtp = new SmtpService({ config, accounts, delivery, log, tls, bodies });
     const ports = (): Partial<Record<string, number>> => relay.ports;
-    const http = new HttpService({ config, accounts, delivery, log, tls, imap, smtp, ports });
+    const http = new HttpService({ config, accounts, delivery, log, tls, imap, smtp, ports, bodies });
     const push = new PushNotifier({ config, store, bus, log });
     const expiry = new ExpiryTimer({ config, store, bus, log });
     // A removed account's cached login must not let its old password into a re-registered address.

@@ -4,6 +4,7 @@ import type { Accounts } from "../accounts/types.ts";
 import type { Config } from "../config/types.ts";
 import type { EventBus } from "../events/bus.ts";
 import type { Logger } from "../log.ts";
+import type { BodyBudget } from "../net/body-budget.ts";
 import type { Store } from "../store/types.ts";
 
 export interface SessionLike {
@@ -27,6 +28,8 @@ export interface ServerContext {
   userIp: Map<string, number>;
   /** Per mailbox id, the lowest UID no session has claimed as \Recent (see MailboxView). */
   recentFloor: Map<number, number>;
+  /** Message bodies in memory (APPEND literals), shared with SMTP and /mxdeliv. */
+  bodies: BodyBudget;
   /** Tunables; tests may shorten them. */
   limits: SessionLimits;
 }

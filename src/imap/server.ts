@@ -54,6 +54,7 @@ import type { Accounts } from "../accounts/types.ts";
 import type { Config } from "../config/types.ts";
 import type { EventBus } from "../events/bus.ts";
 import type { Logger } from "../log.ts";
+import { BodyBudget } from "../net/body-budget.ts";
 import { ConnectionLimiter, limitConnections } from "../net/connection-limit.ts";
 import type { Store } from "../store/types.ts";
 import { CLIENT_TLS_OPTIONS } from "../tls/policy.ts";
@@ -67,6 +68,8 @@ export interface ImapDeps {
   bus: EventBus;
   log: Logger;
   tls: { key: string; cert: string };
+  /** The relay-wide budget for message bodies in memory. */
+  bodies?: BodyBudget;
   /** Overrides of session limits (tests). */
   limits?: Partial<SessionLimits>;
 }
@@ -96,6 +99,7 @@ export class ImapServer {
       sessions: new Set(),
       userIp: new Map(),
       recentFloor: new Map(),
+      bodies: deps.bodies ?? new BodyBudget(deps.config.max_buffered_bytes, deps.config.max_message_size),
       limits: {
         ...DEFAULT_LIMITS,
         preLoginTimeout: deps.config.preauth_timeout * 1000,

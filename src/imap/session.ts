@@ -7,6 +7,7 @@
  */
 import type { Socket } from "node:net";
 import type { MailboxEvent } from "../events/bus.ts";
+import type { BodyReservation } from "../net/body-budget.ts";
 import { StoreError } from "../store/types.ts";
 import { capabilityText } from "./capabilities.ts";
 import { COMMANDS } from "./commands/index.ts";
@@ -51,6 +52,8 @@ export class Session implements SessionLike {
   private readonly loginBy: number;
   /** When the running command started, ms (0: none running). */
   private commandStart = 0;
+  /** Literal bytes of the command being read, held in the relay-wide body budget. */
+  private literals: BodyReservation | null = null;
   private lineWaiter: ((line: Buffer | null) => void) | null = null;
   private drainWaiters: Array<() => void> | null = null;
   private unsubscribe: (() => void) | null = null;
@@ -78,6 +81,10 @@ export class Session implements SessionLike {
           return { literal: m, command: m + limits.maxLine * 4 };
         }
         return { literal: limits.maxLiteral, command: limits.maxLiteral * 4 + limits.maxLine * 4 };
+      },
+      admit: (size) => {
+        this.literals ??= ctx.bodies.open(this.transport.remoteAddress);
+        return this.literals.add(size);
       },
     });
     this.transport = new Transport(socket, {
@@ -192,9 +199,8 @@ export class Session implements SessionLike {
             this.write("+ Ready for literal data\r\n");
             break;
           case "reject":
-            this.write(
-              `${f.tag ?? "*"} ${f.tooBig && f.command === "APPEND" ? "NO [TOOBIG]" : "BAD"} ${f.message}\r\n`,
-            );
+            this.releaseLiterals();
+            this.write(`${f.tag ?? "*"} ${rejection(f)} ${f.message}\r\n`);
             break;
           case "fatal":
             this.shutdown(f.message);
@@ -246,6 +252,7 @@ export class Session implements SessionLike {
     } finally {
       this.busy = false;
       this.commandStart = 0;
+      this.releaseLiterals();
       this.touch();
       if (!this.closed) this.pump();
     }
@@ -281,7 +288,8 @@ export class Session implements SessionLike {
 
   private errorResult(err: unknown): Result {
     if (err instanceof StoreError) {
-      const code = err.code === "OVERQUOTA" ? "OVERQUOTA" : err.code;
+      // RFC 5530 §3: a full disk is a temporary failure of the server, not the user's quota
+      const code = err.code === "FULL" ? "UNAVAILABLE" : err.code;
       return { status: "NO", code, text: err.message };
     }
     this.ctx.log.error({ err }, "imap: command error");
@@ -380,8 +388,14 @@ export class Session implements SessionLike {
     this.transport.end();
   }
 
+  private releaseLiterals(): void {
+    this.literals?.release();
+    this.literals = null;
+  }
+
   private onClose(): void {
     this.state = "logout";
+    this.releaseLiterals();
     this.ctx.sessions.delete(this);
     this.unsubscribe?.();
     this.unsubscribe = null;
@@ -409,6 +423,13 @@ export class Session implements SessionLike {
   discardBufferedInput(): void {
     this.framer.reset();
   }
+}
+
+/** RFC 5530 §3: TOOBIG for an APPEND over the size limit, UNAVAILABLE while the memory budget is spent. */
+function rejection(f: { tooBig: boolean; command: string; busy?: boolean }): string {
+  if (f.busy) return "NO [UNAVAILABLE]";
+  if (f.tooBig && f.command === "APPEND") return "NO [TOOBIG]";
+  return "BAD";
 }
 
 function stateError(allowed: readonly SessionState[]): string {

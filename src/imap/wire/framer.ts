@@ -33,6 +33,11 @@ export interface FramerOptions {
   maxDiscard: number;
   /** Limits for a command, by upper-cased name ("APPEND", "UID FETCH", ...). */
   limits(commandName: string): CommandLimits;
+  /**
+   * Asked before a literal of `size` bytes within the limits is read into
+   * memory (the relay-wide body budget); false refuses the command as "busy".
+   */
+  admit?(size: number): boolean;
 }
 
 export type Frame =
@@ -43,7 +48,7 @@ export type Frame =
   /** A synchronizing literal was accepted: send a "+" continuation now. */
   | { kind: "continue"; size: number }
   /** The current command was refused and skipped; answer `tag` with BAD (or NO for `tooBig`). */
-  | { kind: "reject"; tag: string | null; message: string; tooBig: boolean; command: string }
+  | { kind: "reject"; tag: string | null; message: string; tooBig: boolean; command: string; busy?: boolean }
   /** The stream cannot be kept in step: say BYE and close. */
   | { kind: "fatal"; message: string };
 
@@ -82,7 +87,13 @@ export class Framer {
   private head: Buffer | null = null;
   private literalLeft = 0;
   /** Discarding the current command (oversize non-synchronizing literal). */
-  private discarding: { tag: string | null; message: string; tooBig: boolean; command: string } | null = null;
+  private discarding: {
+    tag: string | null;
+    message: string;
+    tooBig: boolean;
+    command: string;
+    busy?: boolean;
+  } | null = null;
   /** Skipping to the end of an overlong line. */
   private skippingLine = false;
 
@@ -289,12 +300,17 @@ export class Framer {
       const limits = this.opts.limits(command);
       const total = this.partsLen + line.length + 2 + lit.size;
       const tooBig = lit.size > limits.literal || total > limits.command;
-      if (tooBig) {
+      const busy = !tooBig && this.opts.admit !== undefined && !this.opts.admit(lit.size);
+      if (tooBig || busy) {
         const tag = peekTag(this.head);
-        const message = lit.size > limits.literal ? "Literal too large" : "Command too large";
+        const message = busy
+          ? "Server busy, try again later"
+          : lit.size > limits.literal
+            ? "Literal too large"
+            : "Command too large";
         if (!lit.nonSync) {
           this.resetCommand();
-          return { kind: "reject", tag, message, tooBig: true, command };
+          return { kind: "reject", tag, message, tooBig, command, ...(busy ? { busy } : {}) };
         }
         if (lit.size > this.opts.maxDiscard) {
           this.resetCommand();
@@ -303,7 +319,7 @@ export class Framer {
         }
         this.parts = [];
         this.partsLen = 0;
-        this.discarding = { tag, message, tooBig: true, command };
+        this.discarding = { tag, message, tooBig, command, ...(busy ? { busy } : {}) };
         this.literalLeft = lit.size;
         continue;
       }
