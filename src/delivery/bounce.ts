@@ -26,8 +26,18 @@ export interface BounceInput {
   now?: Date;
 }
 
+// Node's socket errors ("connect ECONNREFUSED 10.0.0.5:25") name hosts and ports of
+// the relay's network; a diagnostic is a server's reply or our own generic text.
+const SOCKET_ERROR = /\b(?:connect|read|write|getaddrinfo) E[A-Z]+(?: [^\s;,()]+)?/g;
+
+/** The diagnostic as it may appear in a bounce: starting with a reply code, no socket errors. */
+export function safeDiagnostic(text: string): string {
+  const clean = text.replace(SOCKET_ERROR, "connection failed");
+  return /^[245]\d\d /.test(clean) ? clean : "554 5.0.0 Delivery failed";
+}
+
 function fold(text: string): string {
-  return text.replace(/[\r\n]+/g, " ").slice(0, 900);
+  return safeDiagnostic(text.replace(/[\r\n]+/g, " ")).slice(0, 900);
 }
 
 export function buildBounce(input: BounceInput): Buffer {

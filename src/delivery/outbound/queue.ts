@@ -6,8 +6,12 @@
  *   written durably before the submitter gets its 250; it survives restarts.
  * - Per MX host in preference order: HTTPS POST /mxdeliv first (unless the host
  *   only worked over SMTP in the last 30 minutes), then SMTP with mandatory,
- *   verified STARTTLS. Connection trouble moves on to the next host; an SMTP reply
- *   is final for that attempt.
+ *   verified STARTTLS. Only a recognisable /mxdeliv answer counts (https-channel.ts);
+ *   a 2xx or 5xx one is final, anything else goes on with SMTP. Connection trouble
+ *   moves on to the next host; an SMTP reply is final for that attempt.
+ * - No requests to the inside: unless outbound_allow_private is set, hosts are
+ *   contacted only on public addresses (address-class.ts); a destination with none
+ *   bounces. Queue errors and bounces never carry raw socket errors (reasons.ts).
  * - Results are per recipient: delivered ones leave the job, permanent failures
  *   bounce at once, temporary ones retry with exponential backoff and jitter until
  *   max_queue_lifetime, then bounce. Bounces are never bounced.
@@ -16,6 +20,7 @@
  */
 import { Agent } from "node:https";
 import type { Config } from "../../config/types.ts";
+import { isPublicAddress } from "../../dns/address-class.ts";
 import type { DnsResolver } from "../../dns/resolver.ts";
 import type { Logger } from "../../log.ts";
 import type { Job, Store } from "../../store/types.ts";
@@ -32,6 +37,18 @@ const MAX_IN_FLIGHT = 32;
 const MAX_PER_DOMAIN = 4;
 const SCAN_INTERVAL_MS = 5_000;
 const TIMEOUT_MS = 60_000;
+/**
+ * The reply for a destination whose every address is loopback, private,
+ * link-local, … (address-class.ts) while outbound_allow_private is off. Such
+ * recipients are accepted at RCPT and bounced here rather than refused at RCPT:
+ * only the queue resolves MX records (a lookup at RCPT would slow every
+ * submission and fail on temporary DNS errors), records can change before
+ * delivery, and the check must hold at the moment of connecting anyway.
+ */
+const NOT_PUBLIC: Reply = {
+  code: 550,
+  text: "5.4.4 Unable to route: the destination is not a public address",
+};
 
 export interface OutboundPayload {
   mailFrom: string;
@@ -205,7 +222,7 @@ export class OutboundQueue implements Outbound {
         failed.push({
           recipient: rcpt,
           status: "4.4.7",
-          diagnostic: `${lastError ?? "delivery time expired"} (gave up after the queue lifetime)`,
+          diagnostic: `${lastError ?? "451 4.4.7 Delivery time expired"} (gave up after the queue lifetime)`,
         });
     }
     if (failed.length) {
@@ -232,21 +249,32 @@ export class OutboundQueue implements Outbound {
 
   /** One delivery attempt for a job: the reply for each recipient that got one. */
   private async deliver(payload: OutboundPayload, message: Buffer): Promise<Map<string, Reply>> {
-    const { config, dns } = this.deps;
+    const { config, dns, log } = this.deps;
     const replies = new Map<string, Reply>();
-    const dest = await resolveDestination(payload.domain, dns);
-    if (dest.kind !== "hosts") {
-      for (const r of payload.recipients) replies.set(r, dest.reply);
+    const all = (reply: Reply) => {
+      for (const r of payload.recipients) replies.set(r, reply);
       return replies;
-    }
+    };
+    const dest = await resolveDestination(payload.domain, dns);
+    if (dest.kind !== "hosts") return all(dest.reply);
     const relaxed = payload.domain.startsWith("_") || ipLiteral(payload.domain) !== undefined;
     const envelope = { mailFrom: payload.mailFrom, recipients: payload.recipients };
     const timeoutMs = this.deps.timeoutMs ?? TIMEOUT_MS;
-    let lastError = "no MX host reachable";
+    // texts here end up in bounces: the remote server's reply or a generic reason (reasons.ts)
+    let lastError: Reply = { code: 451, text: "4.4.1 No MX host reachable" };
+    let forbiddenOnly = true;
     for (const host of dest.hosts) {
-      const addresses = await hostAddresses(host, dns);
+      const found = await hostAddresses(host, dns);
+      const addresses = config.outbound_allow_private ? found : found.filter(isPublicAddress);
+      if (found.length && !addresses.length) {
+        // RFC 5321 §5.1: an unusable MX is skipped; a private destination is never
+        // contacted (no requests to the inside) and counts as a permanent failure
+        log.debug({ host }, "outbound: skipping a host without a public address");
+        continue;
+      }
+      forbiddenOnly = false;
       if (!addresses.length) {
-        lastError = `no address for ${host}`;
+        lastError = { code: 451, text: `4.4.3 No address for ${host}` };
         continue;
       }
       const smtpOnlyUntil = this.smtpOnly.get(host) ?? 0;
@@ -263,11 +291,17 @@ export class OutboundQueue implements Outbound {
             agent: this.agent,
           };
           const r = await postMxdeliv(target, envelope, message);
-          if (r.ok) {
-            for (const rcpt of payload.recipients) replies.set(rcpt, { code: 250, text: "2.0.0 OK (HTTPS)" });
-            return replies;
+          if (r.kind === "unavailable") {
+            log.debug({ host, detail: r.detail }, "outbound: no /mxdeliv answer, trying SMTP");
+            lastError = { code: 451, text: `4.4.1 ${host}: ${r.reason}` };
+            continue;
           }
-          lastError = r.error;
+          const { reply } = r;
+          if (reply.code < 300) return all({ code: 250, text: "2.0.0 OK (HTTPS)" });
+          // a permanent rejection by the remote relay is final; a temporary one may pass over SMTP
+          if (reply.code >= 500) return all(reply);
+          lastError = reply;
+          break;
         }
       }
       if (config.outbound_smtp_port <= 0) continue;
@@ -283,7 +317,8 @@ export class OutboundQueue implements Outbound {
         };
         const r = await this.pool.send(target, envelope, message);
         if (r.kind === "unreachable") {
-          lastError = r.error;
+          log.debug({ host, detail: r.detail }, "outbound: SMTP connection failed");
+          lastError = { code: 451, text: `4.4.1 ${host}: ${r.error}` };
           this.smtpOnly.delete(host);
           continue;
         }
@@ -292,7 +327,8 @@ export class OutboundQueue implements Outbound {
         return r.replies;
       }
     }
-    for (const r of payload.recipients) replies.set(r, { code: 451, text: `4.4.1 ${lastError}` });
-    return replies;
+    // every host (or the address literal) is inside: nothing will ever be reachable
+    if (forbiddenOnly && dest.hosts.length) return all(NOT_PUBLIC);
+    return all(lastError);
   }
 }

@@ -5,6 +5,7 @@
  */
 import SMTPConnection from "nodemailer/lib/smtp-connection";
 import type { Reply } from "../types.ts";
+import { connectionReason } from "./reasons.ts";
 
 export interface SmtpTarget {
   name: string;
@@ -19,8 +20,8 @@ export interface SmtpTarget {
 export type SmtpOutcome =
   /** The server answered: a reply per recipient (2xx accepted). */
   | { kind: "replies"; replies: Map<string, Reply> }
-  /** Connection, TLS or protocol trouble: try the next MX. */
-  | { kind: "unreachable"; error: string };
+  /** Connection, TLS or protocol trouble: try the next MX. `error` is generic, `detail` for the debug log. */
+  | { kind: "unreachable"; error: string; detail: string };
 
 interface SmtpError extends Error {
   code?: string;
@@ -112,7 +113,7 @@ export class SmtpPool {
     try {
       conn = await this.take(t);
     } catch (e) {
-      return { kind: "unreachable", error: (e as Error).message };
+      return { kind: "unreachable", error: connectionReason(e), detail: (e as Error).message };
     }
     const replies = new Map<string, Reply>();
     try {
@@ -135,7 +136,7 @@ export class SmtpPool {
         const whole = toReply(err.response, err.responseCode ?? 451);
         for (const r of envelope.recipients) if (!replies.has(r)) replies.set(r, whole);
       } else {
-        return { kind: "unreachable", error: err.message };
+        return { kind: "unreachable", error: connectionReason(err), detail: err.message };
       }
     }
     return { kind: "replies", replies };
