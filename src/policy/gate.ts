@@ -45,9 +45,9 @@ export type IncomingVerdict = Verdict & IncomingFacts;
 
 const MAX_ECHO = 200;
 
-/** Header text echoed in a reply: one line, printable, bounded. */
+/** Header text echoed in a reply: one line, printable US-ASCII (RFC 5321 §4.2 textstring), bounded. */
 function echo(s: string): string {
-  const clean = s.replace(/[\x00-\x1f\x7f]/g, " ");
+  const clean = s.replace(/[\x00-\x1f]/g, " ").replace(/[^\x20-\x7e]/g, "?");
   return clean.length > MAX_ECHO ? `${clean.slice(0, MAX_ECHO)}...` : clean;
 }
 

@@ -17,7 +17,11 @@ const DASH = 0x2d;
 export interface MimeEntity {
   headers: HeaderSection;
   contentType: ContentType;
-  /** More than one Content-Type or Content-Transfer-Encoding field, or a duplicated parameter. */
+  /**
+   * More than one Content-Type or Content-Transfer-Encoding field, a duplicated parameter or a
+   * control character in them; at the top level also a line that starts with the delimiter
+   * without being one.
+   */
   ambiguous: boolean;
   /** The body bytes (a view into the message, not a copy). */
   body: Buffer;
@@ -52,7 +56,10 @@ function entityType(headers: HeaderSection): { contentType: ContentType; ambiguo
   const types = headerValues(headers, "content-type");
   const encodings = headerValues(headers, "content-transfer-encoding");
   const contentType = types.length === 0 ? DEFAULT_CONTENT_TYPE : parseContentType(types[0] as string);
-  const ambiguous = types.length > 1 || encodings.length > 1 || contentType.duplicateParams;
+  // A control character other than HT (a bare CR, say) is outside RFC 5322 §3.2.2's
+  // syntax, and MIME parsers read such a value differently.
+  const controls = [...types, ...encodings].some((v) => /[\x00-\x08\x0a-\x1f\x7f]/.test(v));
+  const ambiguous = types.length > 1 || encodings.length > 1 || contentType.duplicateParams || controls;
   return { contentType, ambiguous };
 }
 
@@ -78,6 +85,7 @@ function findDelimiter(
   lfDelim: Buffer,
   from: number,
   bodyStart: number,
+  seen: { nearMiss: boolean },
 ): Delimiter | null {
   const end = buf.length;
   let idx =
@@ -99,7 +107,10 @@ function findDelimiter(
     else if (q < end && buf[q] === LF) q += 1;
     else if (q < end) {
       if (!close) {
-        idx = -1; // "--boundaryX": not a delimiter
+        // "--boundaryX" is not a delimiter here, but Dovecot and mailparse (Delta
+        // Chat's parser) match the boundary as a line prefix: flag it.
+        seen.nearMiss = true;
+        idx = -1;
         continue;
       }
       const lf = buf.indexOf(LF, q);
@@ -133,6 +144,8 @@ interface Split {
   parts: MimePart[];
   closed: boolean;
   tooManyParts: boolean;
+  /** A line started with the delimiter but was not one: parsers disagree on the parts. */
+  nearMiss: boolean;
 }
 
 function splitMultipart(buf: Buffer, bodyStart: number, boundary: string): Split {
@@ -140,19 +153,21 @@ function splitMultipart(buf: Buffer, bodyStart: number, boundary: string): Split
   const delim = Buffer.from(`--${boundary}`, "utf8");
   const lfDelim = Buffer.concat([Buffer.from([LF]), delim]);
   const parts: MimePart[] = [];
-  let d = findDelimiter(buf, delim, lfDelim, bodyStart, bodyStart);
+  const seen = { nearMiss: false };
+  let d = findDelimiter(buf, delim, lfDelim, bodyStart, bodyStart, seen);
   while (d !== null && !d.close) {
-    if (parts.length === MAX_PARTS) return { parts, closed: false, tooManyParts: true };
+    if (parts.length === MAX_PARTS)
+      return { parts, closed: false, tooManyParts: true, nearMiss: seen.nearMiss };
     const start = d.next;
-    const next = findDelimiter(buf, delim, lfDelim, start, bodyStart);
+    const next = findDelimiter(buf, delim, lfDelim, start, bodyStart, seen);
     if (next === null) {
       parts.push(parsePart(buf, start, end)); // missing close delimiter: part runs to the end
-      return { parts, closed: false, tooManyParts: false };
+      return { parts, closed: false, tooManyParts: false, nearMiss: seen.nearMiss };
     }
     parts.push(parsePart(buf, start, partEnd(buf, start, next.lineStart)));
     d = next;
   }
-  return { parts, closed: d !== null, tooManyParts: false };
+  return { parts, closed: d !== null, tooManyParts: false, nearMiss: seen.nearMiss };
 }
 
 /** Parses the top-level MIME shape of `raw`. */
@@ -177,7 +192,7 @@ export function parseMimeShape(raw: Buffer): MimeShapeResult {
       raw,
       headers,
       contentType,
-      ambiguous,
+      ambiguous: ambiguous || (split?.nearMiss ?? false),
       body,
       parts: split?.parts ?? null,
       closed: split?.closed ?? false,

@@ -160,7 +160,8 @@ test("boundaries are found only as whole delimiter lines", () => {
     "\r\n\r\n\r\n--",
     `\r\n\r\nThis is an OpenPGP/MIME encrypted message.\r\n--${B}x\r\nContent-Type: text/plain\r\n\r\n--`,
   );
-  both(preamble, true, "look-alike delimiter in the preamble");
+  // Refused: Delta Chat's parser (mailparse) and Dovecot take "--boundaryx" as a delimiter.
+  both(preamble, false, "look-alike delimiter in the preamble");
   const inValue = swap(
     VALID,
     "Content-Description: PGP/MIME version identification",

@@ -1,0 +1,11 @@
+/** Every fuzzer by name, each opened with what it needs and closed after its run. */
+import type { FuzzTarget } from "../lib/engine.ts";
+import { gateTarget } from "./gate.ts";
+import { openGateLive } from "./gate-live.ts";
+
+export type Opened = { target: FuzzTarget; close(): Promise<void> };
+
+export const TARGETS: Record<string, () => Promise<Opened>> = {
+  gate: async () => ({ target: gateTarget(), close: async () => {} }),
+  "gate-live": openGateLive,
+};
