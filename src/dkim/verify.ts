@@ -1,7 +1,8 @@
 /**
  * Origin check for incoming mail (filtermail `verify_origin`): at least one DKIM signature
  * must verify and its d= must equal the From domain (strict alignment, like DMARC adkim=s,
- * RFC 7489 §3.1.1). Signatures are checked by mailauth (RFC 6376 §6).
+ * RFC 7489 §3.1.1). Signatures are checked by mailauth (RFC 6376 §6); which ones, and how
+ * the work stays bounded, is decided in select.ts.
  */
 
 import { domainToASCII } from "node:url";
@@ -9,6 +10,7 @@ import { dkimVerify } from "mailauth/lib/dkim/verify.js";
 import { DnsError } from "../dns/resolver.ts";
 import type { TxtResolver } from "./key-cache.ts";
 import { parseHeaderBlock, toCrlf } from "./message.ts";
+import { type Candidate, selectSignatures, withoutFields } from "./select.ts";
 
 export type VerifyResult = { ok: true } | { ok: false; code: 554 | 500; text: string };
 
@@ -21,6 +23,7 @@ export type KeyResolver = TxtResolver & { invalidate?(name: string): void };
 
 /** The parts of a mailauth result read here (its .d.ts does not match the runtime shape). */
 interface SignatureResult {
+  signature?: string;
   signingDomain?: string;
   selector?: string;
   algo?: string;
@@ -28,7 +31,7 @@ interface SignatureResult {
   status: { result: string; underSized?: number };
 }
 
-/** Signatures per message whose keys are looked up at most. */
+/** Key lookups per message at most (select.ts hands on at most 3 signatures). */
 const MAX_KEY_LOOKUPS = 10;
 
 function canonicalDomain(domain: string): string {
@@ -73,14 +76,31 @@ function keyResolver(resolver: TxtResolver, fromDomain: string) {
   };
 }
 
-function accepted(r: SignatureResult, fromDomain: string): boolean {
+function accepted(r: SignatureResult, fromDomain: string, selected: Candidate[]): boolean {
   if (r.status.result !== "pass") return false;
+  // Only a selected signature counts, not another one it signs (select.ts).
+  if (!selected.some((c) => c.b === r.signature)) return false;
   if (canonicalDomain(r.signingDomain ?? "") !== fromDomain) return false;
   // RFC 8301 §3.1: rsa-sha1 signatures are not valid.
   if (!/-sha256$/i.test(r.algo ?? "")) return false;
   // RFC 6376 §8.2: with l=, content may have been appended after the signed part.
-  if (r.canonBodyLengthLimited && (r.status.underSized ?? 0) > 0) return false;
-  return true;
+  return !r.canonBodyLengthLimited;
+}
+
+/**
+ * The message as mailauth gets it (other signature fields removed, see select.ts) and the
+ * signatures selected in it; `{ ok: false }` when the header section does not parse.
+ */
+export function prepareVerification(
+  message: Buffer,
+  fromDomain: string,
+): { ok: true; message: Buffer; signed: boolean; selected: Candidate[] } | { ok: false } {
+  const crlf = toCrlf(message);
+  const parsed = parseHeaderBlock(crlf);
+  if (!parsed.ok) return { ok: false };
+  const signed = parsed.fields.some((f) => f.key === "dkim-signature");
+  const { selected, drop } = selectSignatures(parsed.fields, canonicalDomain(fromDomain), canonicalDomain);
+  return { ok: true, message: withoutFields(crlf, parsed.fields, drop), signed, selected };
 }
 
 export async function verifyAligned(
@@ -88,21 +108,19 @@ export async function verifyAligned(
   fromDomain: string,
   resolver: KeyResolver,
 ): Promise<VerifyResult> {
-  const crlf = toCrlf(message);
-  const parsed = parseHeaderBlock(crlf);
-  if (!parsed.ok) return { ok: false, code: 500, text: UNPARSABLE };
-  if (!parsed.fields.some((f) => f.key === "dkim-signature")) {
-    return { ok: false, code: 554, text: NO_SIGNATURE };
-  }
+  const prepared = prepareVerification(message, fromDomain);
+  if (!prepared.ok) return { ok: false, code: 500, text: UNPARSABLE };
+  if (!prepared.signed) return { ok: false, code: 554, text: NO_SIGNATURE };
+  if (prepared.selected.length === 0) return { ok: false, code: 554, text: NO_VALID_SIGNATURE };
   const domain = canonicalDomain(fromDomain);
   let results: SignatureResult[];
   try {
-    const verified = await dkimVerify(crlf, { resolver: keyResolver(resolver, domain) });
+    const verified = await dkimVerify(prepared.message, { resolver: keyResolver(resolver, domain) });
     results = verified.results as unknown as SignatureResult[];
   } catch {
     return { ok: false, code: 554, text: NO_VALID_SIGNATURE };
   }
-  if (results.some((r) => accepted(r, domain))) return { ok: true };
+  if (results.some((r) => accepted(r, domain, prepared.selected))) return { ok: true };
   for (const r of results) {
     if (r.selector && r.signingDomain && canonicalDomain(r.signingDomain) === domain) {
       resolver.invalidate?.(`${r.selector}._domainkey.${domain}`.toLowerCase());
