@@ -1,10 +1,17 @@
-/** `chatrelay serve`: run until SIGINT/SIGTERM, then drain and close cleanly. */
+/**
+ * `chatrelay serve`: run until SIGINT/SIGTERM, then drain and close cleanly.
+ * Files are created private (umask 077) and unexpected errors follow the crash
+ * policy in crash-policy.ts.
+ */
 import { embeddedConfig, loadConfig } from "../config/load.ts";
 import type { Config } from "../config/types.ts";
 import { createLogger } from "../log.ts";
 import { Relay } from "../relay.ts";
+import { injectTestFaults, installCrashPolicy } from "./crash-policy.ts";
 
 export async function runServe(configPath: string | undefined): Promise<number> {
+  // Whatever the service manager's umask: nothing in data_dir is readable by others.
+  process.umask(0o077);
   // Signal handlers come first, so a signal during start-up still stops cleanly.
   let signalled: ((signal: string) => void) | undefined;
   let early: string | undefined;
@@ -23,8 +30,9 @@ export async function runServe(configPath: string | undefined): Promise<number> 
   else config = embeddedConfig();
   const log = createLogger(config.log_level);
   for (const w of warnings) log.warn(w);
+  const crash = installCrashPolicy(log);
 
-  const relay = await Relay.start(config, log);
+  const relay = await Relay.start(config, log, { onStoreCorrupt: crash.storeCorrupt });
   process.on("SIGHUP", () => {
     relay
       .reloadCertificate()
@@ -37,6 +45,7 @@ export async function runServe(configPath: string | undefined): Promise<number> 
     { domain: config.mail_domain, data_dir: config.data_dir, tls: config.tls_mode },
     "chatrelay started",
   );
+  injectTestFaults();
   process.stdout.write(
     `chatrelay ${config.mail_domain} (${config.source}) listening: ${ports}\ndata in ${config.data_dir}; Ctrl-C stops, SIGHUP reloads the certificate.\n`,
   );

@@ -144,7 +144,7 @@ export class HttpService {
     );
     limitConnections(server, this.httpsLimiter, null);
     this.tlsServers.push(server);
-    return listen(server, port, host);
+    return listen(server, port, host, this.deps.log);
   }
 
   /** The 80 listener: ACME challenges, else a redirect to https. */
@@ -157,7 +157,7 @@ export class HttpService {
     );
     limitConnections(server, this.httpLimiter, HTTP_REFUSAL);
     this.plainServers.push(server);
-    return listen(server, port, host);
+    return listen(server, port, host, this.deps.log);
   }
 
   setCertificate(key: string, cert: string): void {
@@ -215,11 +215,13 @@ export class HttpService {
   }
 }
 
-function listen(server: Server, port: number, host: string): Promise<Server> {
+function listen(server: Server, port: number, host: string, log: Logger): Promise<Server> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {
       server.off("error", reject);
+      // After listening an error is logged, never thrown (crash policy, docs/operations.md).
+      server.on("error", (err) => log.error({ err: err.message }, "http: listener error"));
       resolve(server);
     });
   });

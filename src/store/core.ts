@@ -5,6 +5,7 @@
 import type { Database, Statement } from "better-sqlite3";
 import type { Logger } from "../log.ts";
 import type { BlobFiles } from "./blob-files.ts";
+import { reportingCorruption } from "./corruption.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { parseFlags } from "./names.ts";
 import { type Account, type Job, type Mailbox, type MessageRecord, StoreError } from "./types.ts";
@@ -104,10 +105,12 @@ export class Core {
     readonly db: Database,
     readonly blobs: BlobFiles,
     readonly log: Logger,
+    private readonly onCorrupt?: (err: unknown) => void,
   ) {
     this.gc = new GroupCommit(db, {
       beforeCommit: () => this.findUnreferenced(),
       afterCommit: (committed) => this.removeUnreferenced(committed),
+      onCorrupt,
     });
   }
 
@@ -116,6 +119,7 @@ export class Core {
     let s = this.statements.get(sql);
     if (!s) {
       s = this.db.prepare(sql);
+      if (this.onCorrupt) s = reportingCorruption(s, this.onCorrupt);
       this.statements.set(sql, s);
     }
     return s;

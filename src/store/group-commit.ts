@@ -10,6 +10,7 @@
  */
 import type { Database, Transaction } from "better-sqlite3";
 import { fsyncDir } from "./blob-files.ts";
+import { isCorruption } from "./corruption.ts";
 
 interface Pending {
   run: () => unknown;
@@ -26,6 +27,8 @@ export interface GroupCommitHooks {
    * the batch's promises settle after it (e.g. once unreferenced files are gone).
    */
   afterCommit?: (committed: boolean) => Promise<void>;
+  /** A batch failed because the database file is damaged (corruption.ts). */
+  onCorrupt?: (err: unknown) => void;
 }
 
 export interface GroupCommitStats {
@@ -130,6 +133,7 @@ export class GroupCommit {
       if (syncError !== undefined) throw syncError;
       results = this.runBatch.immediate(batch);
     } catch (err) {
+      if (isCorruption(err)) this.hooks.onCorrupt?.(err);
       await this.hooks.afterCommit?.(false);
       for (const p of batch) p.reject(err);
       return;
@@ -138,7 +142,10 @@ export class GroupCommit {
     batch.forEach((p, i) => {
       const r = results[i]!;
       if (r.ok) p.resolve(r.value);
-      else p.reject(r.value);
+      else {
+        if (isCorruption(r.value)) this.hooks.onCorrupt?.(r.value);
+        p.reject(r.value);
+      }
     });
   }
 }

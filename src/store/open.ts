@@ -18,6 +18,8 @@ export { SqliteStore };
 
 export interface OpenStoreOptions {
   log?: Logger;
+  /** Called when SQLite reports the database file damaged (the process should restart). */
+  onCorrupt?: (err: unknown) => void;
 }
 
 export async function openStore(dataDir: string, opts: OpenStoreOptions = {}): Promise<SqliteStore> {
@@ -44,7 +46,7 @@ export async function openStore(dataDir: string, opts: OpenStoreOptions = {}): P
   }
   // Make the database, WAL and messages/ entries durable.
   await fsyncDir(dataDir);
-  return new SqliteStore(new Core(db, new BlobFiles(messagesDir), log));
+  return new SqliteStore(new Core(db, new BlobFiles(messagesDir), log, opts.onCorrupt));
 }
 
 /** Makes `path` mode 0600: creates it (if `create`) or tightens an existing one. */

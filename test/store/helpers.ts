@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStore, type SqliteStore } from "../../src/store/open.ts";
@@ -49,4 +49,13 @@ export const msg = (text: string, flags?: string[]) => ({ data: Buffer.from(text
 export function durabilityBody(run: number, seq: number): Buffer {
   const line = `run ${run} message ${seq} `;
   return Buffer.from(line.repeat(Math.ceil((1024 + ((seq * 7919) % 8192)) / line.length)));
+}
+
+/** Damages a database file: every page but the first (the schema) overwritten with junk. */
+export function damage(file: string): void {
+  const size = statSync(file).size;
+  const fd = openSync(file, "r+");
+  const junk = Buffer.alloc(4096, 0xa5);
+  for (let off = 4096; off < size; off += 4096) writeSync(fd, junk, 0, junk.length, off);
+  closeSync(fd);
 }
