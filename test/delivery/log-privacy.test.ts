@@ -36,10 +36,7 @@ async function scenario(level: string): Promise<{ records: string[]; secrets: st
       cb();
     },
   });
-  const r = await startTestRelay(
-    { dns_servers: [dns.address], log_level: level },
-    { log: createLogger(level, sink) },
-  );
+  const r = await startTestRelay({ dns_servers: [dns.address] }, { log: createLogger(level, sink) });
   try {
     const alice = r.newAddress();
     const bob = r.newAddress();
