@@ -16,6 +16,7 @@ import { createHash } from "node:crypto";
 import { addressDomain } from "../config/domain.ts";
 import type { Config } from "../config/types.ts";
 import type { Logger } from "../log.ts";
+import { isOutOfSpace } from "../store/full.ts";
 import type { Store } from "../store/types.ts";
 import { Admission } from "./admission.ts";
 import { HashPool, HashPoolBusy } from "./hash-pool.ts";
@@ -198,7 +199,13 @@ export class AccountService implements Accounts {
     const day = Math.floor(this.now() / 1000 / DAY) * DAY;
     const known = this.lastLogin.get(address) ?? storedDay;
     if (known === day) return;
-    await this.store.setLastLoginDay(address, day);
+    try {
+      await this.store.setLastLoginDay(address, day);
+    } catch (err) {
+      // a full disk must not lock users out of what is stored; the next login records the day
+      if (isOutOfSpace(err)) return;
+      throw err;
+    }
     this.lastLogin.set(address, day);
   }
 

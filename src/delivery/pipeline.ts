@@ -18,6 +18,7 @@ import type { Logger } from "../log.ts";
 import { checkIncoming, checkIpLiteral, checkOutgoing, checkSender } from "../policy/gate.ts";
 import { Gcra } from "../policy/gcra.ts";
 import { rewriteSubmitted } from "../policy/rewrite.ts";
+import { isOutOfSpace } from "../store/full.ts";
 import { buildBounce, type FailedRecipient } from "./bounce.ts";
 import type { LocalDelivery } from "./local.ts";
 import { type Envelope, type Origin, type Reply, splitAddress } from "./types.ts";
@@ -50,6 +51,8 @@ export interface DeliveryDeps {
 }
 
 const OK: Reply = { code: 250, text: "2.0.0 OK" };
+/** RFC 5321 §4.2.3 452, RFC 3463 §3.5 X.3.1 "mail system full". */
+const INSUFFICIENT_STORAGE: Reply = { code: 452, text: "4.3.1 Insufficient system storage" };
 
 export class Delivery {
   private readonly limiter: Gcra;
@@ -82,9 +85,15 @@ export class Delivery {
   }
 
   async accept(envelope: Envelope, message: Buffer, origin: Origin): Promise<Reply> {
-    if (origin.kind === "submission") return this.submitted(envelope, message);
-    if (origin.kind === "mx") return this.incoming(envelope, message, origin.peerIp);
-    return this.route(envelope, message, true);
+    try {
+      if (origin.kind === "submission") return await this.submitted(envelope, message);
+      if (origin.kind === "mx") return await this.incoming(envelope, message, origin.peerIp);
+      return await this.route(envelope, message, true);
+    } catch (err) {
+      // the disk is full: nothing was stored; the sender keeps the message and retries (store/full.ts)
+      if (isOutOfSpace(err)) return INSUFFICIENT_STORAGE;
+      throw err;
+    }
   }
 
   private async submitted(envelope: Envelope, message: Buffer): Promise<Reply> {

@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
+import { asStoreError } from "./full.ts";
 import { StoreError } from "./types.ts";
 
 const BLOB_ID = /^(\d{8})(\d{3})-[0-9a-f]{32}$/;
@@ -51,13 +52,21 @@ export class BlobFiles {
   async write(data: Buffer, nowMs = Date.now()): Promise<{ id: string; dir: string }> {
     const id = this.newId(nowMs);
     const dir = this.dirOf(id);
-    await this.ensureDir(dir);
-    const fh = await fs.open(join(dir, id), "wx", 0o600);
     try {
-      await fh.writeFile(data);
-      await fh.datasync();
-    } finally {
+      await this.ensureDir(dir);
+      const fh = await fs.open(join(dir, id), "wx", 0o600);
+      try {
+        await fh.writeFile(data);
+        await fh.datasync();
+      } catch (err) {
+        // a partial file would hold on to the space of a full disk; nothing refers to it yet
+        await fh.close().catch(() => {});
+        await fs.unlink(join(dir, id)).catch(() => {});
+        throw err;
+      }
       await fh.close();
+    } catch (err) {
+      throw asStoreError(err);
     }
     return { id, dir };
   }

@@ -6,6 +6,7 @@ import type { Database, Statement } from "better-sqlite3";
 import type { Logger } from "../log.ts";
 import type { BlobFiles } from "./blob-files.ts";
 import { reportingCorruption } from "./corruption.ts";
+import { asStoreError, isOutOfSpace } from "./full.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { parseFlags } from "./names.ts";
 import { type Account, type Job, type Mailbox, type MessageRecord, StoreError } from "./types.ts";
@@ -125,21 +126,31 @@ export class Core {
     return s;
   }
 
-  /** A durable SQLite-only write. */
+  /** A durable SQLite-only write. A full disk rejects with StoreError "FULL" (full.ts). */
   write<T>(run: () => T): Promise<T> {
-    return this.gc.submit(run);
+    return this.gc.submit(run).catch((err: unknown) => {
+      throw asStoreError(err);
+    });
   }
 
   /**
    * A durable write of a new body file plus rows referencing it. If `run`
-   * throws or stores no reference, the file is removed after the commit.
+   * throws or stores no reference, the file is removed after the commit; if the
+   * disk is full, at once (a batch that failed with SQLITE_FULL committed
+   * nothing, and the file's space is what the next commit needs).
    */
   async writeWithBlob<T>(data: Buffer, run: (blobId: string) => T): Promise<T> {
     const { id, dir } = await this.blobs.write(data);
-    return this.gc.submit(() => {
-      this.candidates.add(id);
-      return run(id);
-    }, [dir]);
+    try {
+      return await this.gc.submit(() => {
+        this.candidates.add(id);
+        return run(id);
+      }, [dir]);
+    } catch (err) {
+      if (!isOutOfSpace(err)) throw err;
+      await this.blobs.remove(id).catch(() => {});
+      throw asStoreError(err);
+    }
   }
 
   /** Marks a blob whose reference was just deleted (inside a write). */

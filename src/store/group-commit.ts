@@ -60,6 +60,10 @@ export class GroupCommit {
         try {
           return { ok: true, value: this.runOne(p) };
         } catch (err) {
+          // SQLite may answer SQLITE_FULL or an I/O error by rolling back the whole
+          // transaction, not just the savepoint: the operations before this one are
+          // gone too, and the ones after would each commit alone. Fail the batch.
+          if (!db.inTransaction) throw err;
           return { ok: false, value: err as unknown };
         }
       });

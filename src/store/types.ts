@@ -86,9 +86,10 @@ export interface NewJob {
   dueAt?: number;
 }
 
+/** FULL: the disk is out of space; nothing was stored, retry later (see full.ts). */
 export class StoreError extends Error {
   constructor(
-    readonly code: "NONEXISTENT" | "ALREADYEXISTS" | "CANNOT" | "OVERQUOTA",
+    readonly code: "NONEXISTENT" | "ALREADYEXISTS" | "CANNOT" | "OVERQUOTA" | "FULL",
     message: string,
   ) {
     super(message);
