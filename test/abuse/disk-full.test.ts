@@ -6,9 +6,10 @@
  * deliveries (25, DKIM-signed by a peer domain) and IMAP APPENDs either succeed or
  * are refused temporarily: SMTP 452 4.3.1 (RFC 5321 §4.2.3, RFC 3463 §3.5) and IMAP
  * NO [UNAVAILABLE] (RFC 5530 §3). Every acknowledged message is then in the
- * INBOX exactly once and no refused one is; IMAP keeps serving what is stored
- * (LOGIN, SELECT, FETCH) on the full disk; and when the filler goes, delivery
- * resumes in the same process without a restart.
+ * INBOX exactly once, no refused one is, and no refused one left a body file;
+ * IMAP keeps serving what is stored (LOGIN, also a first one that records the
+ * login day, SELECT, FETCH) on the full disk; and when the filler goes,
+ * delivery resumes in the same process without a restart.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -26,6 +27,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ImapFlow } from "imapflow";
+import nodemailer from "nodemailer";
 import { type DkimKeyPair, dkimTxtRecord, generateDkimKey } from "../../src/dkim/keys.ts";
 import { signMessage } from "../../src/dkim/sign.ts";
 import { RawClient } from "../imap/support/raw-client.ts";
@@ -107,6 +109,11 @@ describe("disk full", () => {
   let r: TestRelay;
   let alice: string;
   let bob: string;
+  /**
+   * Created over SMTP, never logged in over IMAP: her first IMAP login records the day
+   * (written if SQLite still has room in its WAL, else skipped: test/store/full.test.ts).
+   */
+  let carol: string;
   let filler: Filler;
   let n = 0;
   /** Marks (Message-IDs) of the messages acknowledged (250 / OK) and refused (4xx / NO). */
@@ -236,6 +243,16 @@ describe("disk full", () => {
       await c.login(a, r.password);
       c.close();
     }
+    carol = r.newAddress();
+    const smtp = nodemailer.createTransport({
+      host: r.host,
+      port: r.submissionsPort,
+      secure: true,
+      auth: { user: carol, pass: r.password },
+      tls: { rejectUnauthorized: false },
+    });
+    await smtp.verify();
+    smtp.close();
     filler = new Filler(join(mnt, "filler"), mnt);
   });
 
@@ -271,6 +288,15 @@ describe("disk full", () => {
     assert.equal(acked.length, before);
     await assertInbox();
     assert.ok(acked.length >= 3);
+    // a first IMAP login, which wants to write the login day, gets in
+    const c = await RawClient.connect(r.imapsPort);
+    try {
+      await c.read();
+      await c.login(carol, r.password);
+      assert.match((await c.command("A2", "SELECT INBOX")).at(-1)!, /^A2 OK /);
+    } finally {
+      c.close();
+    }
   });
 
   test("when space returns, delivery resumes without a restart", async () => {

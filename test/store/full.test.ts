@@ -6,6 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { AccountService } from "../../src/accounts/accounts.ts";
+import { testConfig } from "../../src/config/load.ts";
+import { silentLogger } from "../../src/log.ts";
 import { asStoreError, isOutOfSpace } from "../../src/store/full.ts";
 import { StoreError } from "../../src/store/types.ts";
 import { tempStore } from "./helpers.ts";
@@ -45,6 +48,34 @@ test("a write whose failure rolled back the transaction fails its whole batch; t
     await core.write(put("later"));
     assert.equal(core.q("SELECT value FROM meta WHERE key = 'later'").pluck().get(), 1);
   } finally {
+    await t.cleanup();
+  }
+});
+
+test("an IMAP login on a full disk succeeds without recording the login day", async () => {
+  const t = await tempStore();
+  // the store as it behaves when SQLite cannot grow its WAL
+  const full = new Proxy(t.store, {
+    get(target, prop, receiver) {
+      if (prop === "setLastLoginDay") return () => Promise.reject(new StoreError("FULL", "full"));
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+  const accounts = new AccountService({
+    config: testConfig({ data_dir: t.dir }),
+    store: full,
+    log: silentLogger,
+  });
+  try {
+    const address = "fulldisk1@_chatrelay.test";
+    // created over SMTP (no login day), then the first IMAP login wants to record the day
+    assert.equal((await accounts.login(address, "password-123", "smtp", "127.0.0.1")).ok, true);
+    const r = await accounts.login(address, "password-123", "imap", "127.0.0.1");
+    assert.equal(r.ok, true);
+    assert.equal((await t.store.getAccount(address))?.lastLoginDay, 0);
+  } finally {
+    await accounts.close();
     await t.cleanup();
   }
 });
