@@ -5,6 +5,7 @@
 // Content-Type line inside a body cannot change the structure. Total: bad
 // input yields `{ ok: false }` or flags on the shape, never an exception.
 
+import { spaceBeforeColon, unclearContentType, unclearTransferEncoding } from "./ambiguity.ts";
 import { type ContentType, DEFAULT_CONTENT_TYPE, parseContentType } from "./content-type.ts";
 import { type HeaderSection, headerValues, scanHeaders } from "./headers.ts";
 
@@ -18,9 +19,9 @@ export interface MimeEntity {
   headers: HeaderSection;
   contentType: ContentType;
   /**
-   * More than one Content-Type or Content-Transfer-Encoding field, a duplicated parameter or a
-   * control character in them; at the top level also a line that starts with the delimiter
-   * without being one.
+   * More than one Content-Type or Content-Transfer-Encoding field, a duplicated parameter, a
+   * control character or a construct MIME parsers read differently in them (ambiguity.ts); at
+   * the top level also a line that starts with the delimiter without being one.
    */
   ambiguous: boolean;
   /** The body bytes (a view into the message, not a copy). */
@@ -52,14 +53,24 @@ export const MAX_PART_HEADER_BYTES = 64 * 1024;
 
 export type MimeShapeResult = { ok: true; shape: MimeShape } | { ok: false; error: string };
 
-function entityType(headers: HeaderSection): { contentType: ContentType; ambiguous: boolean } {
+function entityType(buf: Buffer, headers: HeaderSection): { contentType: ContentType; ambiguous: boolean } {
   const types = headerValues(headers, "content-type");
   const encodings = headerValues(headers, "content-transfer-encoding");
   const contentType = types.length === 0 ? DEFAULT_CONTENT_TYPE : parseContentType(types[0] as string);
   // A control character other than HT (a bare CR, say) is outside RFC 5322 §3.2.2's
   // syntax, and MIME parsers read such a value differently.
   const controls = [...types, ...encodings].some((v) => /[\x00-\x08\x0a-\x1f\x7f]/.test(v));
-  const ambiguous = types.length > 1 || encodings.length > 1 || contentType.duplicateParams || controls;
+  // Comments, encoded words, quoting and the like: see ambiguity.ts.
+  const unclear =
+    types.some((v) => unclearContentType(v) !== null) ||
+    encodings.some((v) => unclearTransferEncoding(v) !== null) ||
+    headers.fields.some(
+      (f) =>
+        (f.lname === "content-type" || f.lname === "content-transfer-encoding") &&
+        spaceBeforeColon(buf, f.start, f.name.length),
+    );
+  const ambiguous =
+    types.length > 1 || encodings.length > 1 || contentType.duplicateParams || controls || unclear;
   return { contentType, ambiguous };
 }
 
@@ -130,7 +141,7 @@ function partEnd(buf: Buffer, partStart: number, lineStart: number): number {
 
 function parsePart(buf: Buffer, start: number, end: number): MimePart {
   const headers = scanHeaders(buf, start, end, { maxBytes: MAX_PART_HEADER_BYTES, stopAtMalformed: true });
-  const { contentType, ambiguous } = entityType(headers);
+  const { contentType, ambiguous } = entityType(buf, headers);
   return {
     headers,
     contentType,
@@ -179,7 +190,7 @@ export function parseMimeShape(raw: Buffer): MimeShapeResult {
     return { ok: false, error: `malformed header line ${bad + 1}` };
   }
   if (headers.truncated) return { ok: false, error: "header section larger than 256 KiB" };
-  const { contentType, ambiguous } = entityType(headers);
+  const { contentType, ambiguous } = entityType(raw, headers);
   const body = raw.subarray(headers.bodyStart);
   let split: Split | null = null;
   const boundary = contentType.params.boundary;
