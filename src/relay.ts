@@ -113,7 +113,9 @@ export class Relay {
     const expiry = new ExpiryTimer({ config, store, bus, log });
     // A removed account's cached login must not let its old password into a re-registered address.
     bus.subscribeAll((e) => {
-      if (e.kind === "account-removed") accounts.forget(e.address);
+      if (e.kind !== "account-removed") return;
+      accounts.forget(e.address);
+      smtp.endSessionsOf(e.address);
     });
     const relay = new Relay({
       config,

@@ -52,6 +52,12 @@ function replyError(r: Reply): Error {
   return e;
 }
 
+/** The part of smtp-server's SMTPConnection used by endSessionsOf (a 421 also closes it). */
+interface SmtpConnectionLike {
+  session?: { user?: unknown };
+  send(code: number, text: string): void;
+}
+
 function clear(w: Watch, what: "secured" | "ready" | "all"): void {
   if (what !== "ready" && w.secured) {
     clearTimeout(w.secured);
@@ -289,6 +295,14 @@ export class SmtpService {
     if (!w) return;
     clear(w, what);
     if (!w.secured && !w.ready) this.watches.delete(key);
+  }
+
+  /** Ends the sessions logged in as `address` (its account was removed) with a 421. */
+  endSessionsOf(address: string): void {
+    for (const server of this.servers) {
+      const connections = (server as unknown as { connections: Set<SmtpConnectionLike> }).connections;
+      for (const c of [...connections]) if (c.session?.user === address) c.send(421, "4.7.0 Account removed");
+    }
   }
 
   setCertificate(key: string, cert: string): void {

@@ -10,6 +10,7 @@ import { expire } from "../../src/expire/expire.ts";
 import { silentLogger } from "../../src/log.ts";
 import { loggedIn, quote, RawClient } from "../imap/support/raw-client.ts";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";
+import { RawSmtp } from "../support/smtp.ts";
 
 let r: TestRelay;
 before(async () => {
@@ -22,6 +23,12 @@ test("expiry of an account ends its sessions and leaves nothing to a re-register
   const user = r.newAddress();
   const idle = await loggedIn(r.imapsPort, user, r.password);
   const other = await loggedIn(r.imapsPort, user, r.password);
+  const smtp = await RawSmtp.connect(r.submissionPort);
+  await smtp.command("EHLO client.test");
+  await smtp.starttls();
+  await smtp.command("EHLO client.test");
+  const plain = Buffer.from(`\0${user}\0${r.password}`).toString("base64");
+  assert.match(await smtp.command(`AUTH PLAIN ${plain}`), /^235 /);
   const inbox = (await store.getMailbox(user, "INBOX"))!;
   await store.append(inbox.id, { data: Buffer.from("Subject: secret\r\n\r\nold owner's mail\r\n") });
   assert.match((await idle.command("s", "SELECT INBOX")).join(""), /\* 1 EXISTS/);
@@ -43,6 +50,10 @@ test("expiry of an account ends its sessions and leaves nothing to a re-register
     assert.match(seen[seen.length - 1]!, /^\* BYE Account removed\r\n$/);
     await until(() => c.closed);
   }
+
+  // The submission session of the removed account is ended too.
+  assert.match(await smtp.reply(), /^421 4\.7\.0 Account removed/);
+  smtp.close();
 
   // Someone else registers the address with another password.
   const newcomer = await loggedIn(r.imapsPort, user, "another-password-456");
