@@ -201,7 +201,7 @@ export class SmtpService {
     stream: NodeJS.ReadableStream,
     session: SMTPServerSession,
   ): Promise<Reply> {
-    const { config, delivery } = this.deps;
+    const { config } = this.deps;
     const reservation = this.bodies.open(session.remoteAddress);
     try {
       const read = await readMessage(
