@@ -25,17 +25,18 @@ export function relaxedHeader(raw: string): string {
  * a name without a remaining instance contributes nothing (this is what makes oversigning work).
  */
 export function selectSignedFields(fields: HeaderField[], names: string[]): HeaderField[] {
-  const used = new Set<number>();
+  // Instances per name, top to bottom; taking from the end takes the bottom-most unused
+  // one. O(fields + names), where a scan per name would be O(fields × names).
+  const byKey = new Map<string, HeaderField[]>();
+  for (const f of fields) {
+    const list = byKey.get(f.key);
+    if (list === undefined) byKey.set(f.key, [f]);
+    else list.push(f);
+  }
   const out: HeaderField[] = [];
   for (const name of names) {
-    const key = name.toLowerCase();
-    for (let i = fields.length - 1; i >= 0; i--) {
-      if (!used.has(i) && fields[i]?.key === key) {
-        used.add(i);
-        out.push(fields[i] as HeaderField);
-        break;
-      }
-    }
+    const f = byKey.get(name.toLowerCase())?.pop();
+    if (f !== undefined) out.push(f);
   }
   return out;
 }

@@ -33,6 +33,12 @@ import type { HeaderField } from "./message.ts";
 export const MAX_SIGNATURES = 3;
 /** Names in h= at most (real signers list a few dozen, oversigning included). */
 export const MAX_SIGNED_NAMES = 256;
+/**
+ * Header sections larger than this get no signature verified: mailauth's work per
+ * signature grows with the number of fields. The gate refuses larger ones before
+ * (policy/mime-shape.ts MAX_HEADER_BYTES).
+ */
+export const MAX_HEADER_BYTES = 256 * 1024;
 
 const SIGNATURE_KEYS = new Set(["dkim-signature", "arc-message-signature", "arc-seal"]);
 
@@ -79,6 +85,12 @@ export interface Selection {
   drop: Set<number>;
 }
 
+function colons(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf(":"); i !== -1; i = s.indexOf(":", i + 1)) n++;
+  return n;
+}
+
 /** A DKIM-Signature field that may be verified for `domain` (canonical, see verify.ts), or null. */
 function eligible(
   f: HeaderField,
@@ -109,6 +121,9 @@ export function selectSignatures(
   canonical: (d: string) => string,
 ): Selection {
   const selected: Candidate[] = [];
+  let size = 0;
+  for (const f of fields) size += f.raw.length + 2;
+  if (size > MAX_HEADER_BYTES) return { selected, drop: new Set() };
   const keep = new Set<number>();
   const position = new Map(fields.map((f, i) => [f, i]));
   let considered = 0;
@@ -124,6 +139,9 @@ export function selectSignatures(
       if (SIGNATURE_KEYS.has(g.key)) needs.add(position.get(g)!);
     }
     if (new Set([...keep, ...needs]).size > MAX_SIGNATURES) continue;
+    // mailauth walks the h= list of every signature field it gets, so a field this one
+    // signs must be as bounded as a selected one (a colon per name, and a few more).
+    if ([...needs].some((n) => n !== i && colons(fields[n]!.raw) > 2 * MAX_SIGNED_NAMES)) continue;
     for (const n of needs) keep.add(n);
     selected.push({ index: i, b: c.b });
   }

@@ -219,6 +219,30 @@ test("signatures that sign other DKIM-Signature fields keep them (RFC 6376 §5.4
   assert.deepEqual(await verifyAligned(tampered, DOMAIN, resolver), NO_VALID);
 });
 
+test("many header fields: bounded work, and none verified past 256 KiB", async () => {
+  const signed = await sign(message());
+  // Just under the bound: 30,000 fields and three signatures naming 256 absent fields each.
+  const names = Array.from({ length: 255 }, (_, i) => `x-absent-${i}`).join(":");
+  const heavy = Array.from({ length: 3 }, (_, i) => junk(i, `h=from:${names}`)).join("");
+  const filler = "X-A: 1\r\n".repeat(30_000);
+  const near = prepend(heavy + filler, signed);
+  const { result, cpuMs } = await measured(near);
+  assert.deepEqual(result, NO_VALID);
+  assert.ok(cpuMs < 1500, `${cpuMs.toFixed(0)} ms of CPU`);
+  // Over the bound, even a valid signature is not looked at.
+  const over = prepend("X-A: 1\r\n".repeat(40_000), signed);
+  assert.deepEqual(await verifyAligned(over, DOMAIN, resolver), NO_VALID);
+  assert.deepEqual(await verifyAligned(prepend("X-A: 1\r\n".repeat(1000), signed), DOMAIN, resolver), OK);
+});
+
+test("a signed signature field with an unbounded h= disqualifies the one that signs it", async () => {
+  const names = Array.from({ length: 600 }, () => "x").join(":");
+  const base = Buffer.concat([Buffer.from(junk(1, `h=${names}`, "other.test")), message()]);
+  const signed = await mailauthSign(base, { algorithm: "rsa-sha256" }, "From:Subject:DKIM-Signature");
+  assert.deepEqual(await verifyAligned(signed, DOMAIN, resolver), NO_VALID);
+  assert.equal(handedOn(signed), 0);
+});
+
 test("tag lists: RFC 6376 §3.2 syntax, nothing mailauth would read differently", () => {
   assert.deepEqual(
     parseTagList(" v=1; a=rsa-sha256;\r\n\td=example.org; h=From :\r\n To; b=ab\r\n cd;"),
