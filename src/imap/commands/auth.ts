@@ -24,11 +24,11 @@ async function failedLogin(s: Session, reason: LoginFailure = "invalid"): Promis
   if (reason === "busy") return no("Temporary authentication failure, try again later.", "UNAVAILABLE");
   const [min, max] = s.ctx.limits.failedLoginDelay;
   await sleep(min + Math.random() * (max - min));
-  // RFC 5530 §3: AUTHENTICATIONFAILED says the credentials did not work, and a
-  // client asks its user for new ones; a spent budget is temporary and not
-  // about these credentials, so it is UNAVAILABLE ("temporary failure"), which
-  // clients retry later. It says nothing about whether the account exists: the
-  // budgets are charged for unknown names too.
+  // RFC 5530 §3: AUTHENTICATIONFAILED tells the client there is no point in
+  // trying the same login and password again later; a spent budget is
+  // temporary and not about these credentials, so it is UNAVAILABLE (a
+  // temporary failure), which a client may retry later. That tells nothing about
+  // whether the account exists: the budgets are charged for unknown names too.
   const result =
     reason === "throttled"
       ? no("Too many failed logins, try again later.", "UNAVAILABLE")
