@@ -9,8 +9,8 @@ import { domainToASCII } from "node:url";
 import { dkimVerify } from "mailauth/lib/dkim/verify.js";
 import { DnsError } from "../dns/resolver.ts";
 import type { TxtResolver } from "./key-cache.ts";
-import { parseHeaderBlock, toCrlf } from "./message.ts";
-import { type Candidate, selectSignatures, withoutFields } from "./select.ts";
+import { type HeaderField, parseHeaderBlock, toCrlf } from "./message.ts";
+import { type Candidate, parseTagList, selectSignatures, withoutFields } from "./select.ts";
 
 export type VerifyResult = { ok: true } | { ok: false; code: 554 | 500; text: string };
 
@@ -88,6 +88,17 @@ function accepted(r: SignatureResult, fromDomain: string, selected: Candidate[])
 }
 
 /**
+ * True when the CR/LF run at the end of a CRLF message holds a bare CR ("x\r\r\n"). RFC 6376
+ * §3.4.3-4 ignore only empty lines there, but mailauth drops every trailing CR and LF, so
+ * such bytes could be added to a signed body unnoticed; no conforming signer verifies anyway.
+ */
+function bareCrAtEnd(m: Buffer): boolean {
+  let i = m.length;
+  while (i >= 2 && m[i - 2] === 0x0d && m[i - 1] === 0x0a) i -= 2;
+  return i >= 1 && m[i - 1] === 0x0d;
+}
+
+/**
  * The message as mailauth gets it (other signature fields removed, see select.ts) and the
  * signatures selected in it; `{ ok: false }` when the header section does not parse.
  */
@@ -100,7 +111,33 @@ export function prepareVerification(
   if (!parsed.ok) return { ok: false };
   const signed = parsed.fields.some((f) => f.key === "dkim-signature");
   const { selected, drop } = selectSignatures(parsed.fields, canonicalDomain(fromDomain), canonicalDomain);
-  return { ok: true, message: withoutFields(crlf, parsed.fields, drop), signed, selected };
+  const usable = selected.filter((c) => !looseWhitespace(parsed.fields, c));
+  if (foldedLines(parsed.fields) > MAX_FOLDED_LINES) usable.length = 0;
+  return { ok: true, message: withoutFields(crlf, parsed.fields, drop), signed, selected: usable };
+}
+
+/** mailauth joins continuation lines in quadratic time (its parseHeaders); real headers fold far less. */
+const MAX_FOLDED_LINES = 1000;
+
+function foldedLines(fields: HeaderField[]): number {
+  let n = 0;
+  for (const f of fields) for (let i = f.raw.indexOf("\r\n"); i !== -1; i = f.raw.indexOf("\r\n", i + 2)) n++;
+  return n;
+}
+
+/**
+ * True when a field that signature `c` covers (or the signature itself) holds VT, FF, NBSP
+ * (0xA0) or a bare CR. mailauth's relaxed canonicalization compresses every such byte like
+ * WSP, which RFC 6376 §3.4.2 does not, so they could be changed without breaking the
+ * signature; a signer that follows the RFC never verifies with them anyway.
+ */
+function looseWhitespace(fields: HeaderField[], c: Candidate): boolean {
+  const loose = /[\x0b\x0c\xa0]|\r(?!\n)/;
+  const signature = fields[c.index];
+  if (!signature || loose.test(signature.raw)) return true;
+  const h = parseTagList(signature.raw.slice(signature.raw.indexOf(":") + 1))?.get("h") ?? "";
+  const names = new Set(h.split(":").map((n) => n.toLowerCase()));
+  return fields.some((f) => names.has(f.key) && loose.test(f.raw));
 }
 
 export async function verifyAligned(
@@ -112,6 +149,7 @@ export async function verifyAligned(
   if (!prepared.ok) return { ok: false, code: 500, text: UNPARSABLE };
   if (!prepared.signed) return { ok: false, code: 554, text: NO_SIGNATURE };
   if (prepared.selected.length === 0) return { ok: false, code: 554, text: NO_VALID_SIGNATURE };
+  if (bareCrAtEnd(prepared.message)) return { ok: false, code: 554, text: NO_VALID_SIGNATURE };
   const domain = canonicalDomain(fromDomain);
   let results: SignatureResult[];
   try {
