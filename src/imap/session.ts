@@ -282,7 +282,9 @@ export class Session implements SessionLike {
       const updates = this.view.flush(spec.expunge ? spec.expunge(cmd) : true);
       if (updates) this.write(updates);
     }
-    this.write(`${tag} ${result.status}${result.code ? ` [${result.code}]` : ""} ${result.text}\r\n`);
+    // The text may quote the client's bytes; a response line is printable US-ASCII (RFC 3501 §9 TEXT-CHAR).
+    const text = result.text.replace(/[^\x20-\x7e]/g, "?");
+    this.write(`${tag} ${result.status}${result.code ? ` [${result.code}]` : ""} ${text}\r\n`);
     if (result.after) await result.after();
   }
 

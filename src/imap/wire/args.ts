@@ -19,7 +19,8 @@ export function mailbox(r: Reader): string {
 /** tag = 1*<any ASTRING-CHAR except "+"> */
 export function tag(r: Reader): string {
   const t = r.atom("]");
-  if (t.includes("+")) r.fail("bad tag");
+  // RFC 3501 §9: tag chars are ASTRING-CHARs, which are 7-bit (CHAR); atoms here also take 8-bit.
+  if (t.includes("+") || /[^\x21-\x7e]/.test(t)) r.fail("bad tag");
   return t;
 }
 

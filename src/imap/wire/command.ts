@@ -317,7 +317,9 @@ export function parseCommand(buf: Buffer): ParseResult {
     return { ok: true, tag: t, command };
   } catch (err) {
     const why = err instanceof ParseError ? err.message : "malformed command";
-    return { ok: false, tag: t, error: name ? `Error in IMAP command ${name}: ${why}` : why };
+    const error = name ? `Error in IMAP command ${name}: ${why}` : why;
+    // The text may quote the client's bytes; a response line is printable US-ASCII (RFC 3501 §9 TEXT-CHAR).
+    return { ok: false, tag: t, error: error.replace(/[^\x20-\x7e]/g, "?") };
   }
 }
 

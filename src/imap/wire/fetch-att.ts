@@ -61,6 +61,8 @@ export function parseSection(r: Reader): Section {
   if (section.text === "HEADER.FIELDS" || section.text === "HEADER.FIELDS.NOT") {
     r.sp();
     section.fields = r.list(() => r.astring(), false);
+    // Echoed in the response: a control or 8-bit byte could not be (and no field name, RFC 5322 §3.6.8, has one).
+    if (section.fields.some((f) => /[^\x20-\x7e]/.test(f))) r.fail("bad header field name");
   }
   r.expect("]");
   return section;

@@ -238,11 +238,11 @@ export class Reader {
 
   /** flag = "\" atom / keyword (RFC 3501 §9 flag, flag-keyword, flag-extension). */
   flag(): string {
-    if (this.take("\\")) {
-      const name = this.atom();
-      return `\\${canonicalSystemFlag(name)}`;
-    }
-    return this.atom();
+    const system = this.take("\\");
+    const name = this.atom();
+    // flag-keyword = atom (RFC 3501 §9): 7-bit, as it is stored and echoed to every session.
+    if (/[^\x21-\x7e]/.test(name)) this.fail("bad flag");
+    return system ? `\\${canonicalSystemFlag(name)}` : name;
   }
 }
 

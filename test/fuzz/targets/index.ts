@@ -3,6 +3,7 @@ import type { FuzzTarget } from "../lib/engine.ts";
 import { dkimTarget } from "./dkim.ts";
 import { gateTarget } from "./gate.ts";
 import { openGateLive } from "./gate-live.ts";
+import { openImapLive } from "./imap.ts";
 import { mimeTarget } from "./mime.ts";
 
 export type Opened = { target: FuzzTarget; close(): Promise<void> };
@@ -11,5 +12,6 @@ export const TARGETS: Record<string, () => Promise<Opened>> = {
   gate: async () => ({ target: gateTarget(), close: async () => {} }),
   "gate-live": openGateLive,
   mime: async () => ({ target: mimeTarget(), close: async () => {} }),
+  imap: openImapLive,
   dkim: async () => ({ target: await dkimTarget(), close: async () => {} }),
 };
