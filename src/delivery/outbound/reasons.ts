@@ -43,6 +43,11 @@ export function connectionReason(err: unknown): string {
   if (code === "ECONNRESET" || code === "EPIPE") return "connection reset";
   if (code === "EHOSTUNREACH" || code === "ENETUNREACH") return "host unreachable";
   if (code === "ETIMEDOUT" || code === "ESOCKETTIMEDOUT" || message === "timeout") return "timed out";
+  // what was wrong with the remote's certificate is the remote's own, public fact
+  if (code === "CERT_HAS_EXPIRED" || code === "CERT_NOT_YET_VALID")
+    return "TLS failed: certificate not valid now";
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID") return "TLS failed: certificate is for another name";
+  if (TLS_CODES.has(code) && code !== "ETLS") return "TLS failed: certificate not trusted";
   if (TLS_CODES.has(code) || code.startsWith("ERR_TLS_") || code.startsWith("ERR_SSL_")) return "TLS failed";
   if (code === "EPROTOCOL") return "protocol error";
   return "connection failed";
