@@ -64,11 +64,9 @@ function entityType(buf: Buffer, headers: HeaderSection): { contentType: Content
   const unclear =
     types.some((v) => unclearContentType(v) !== null) ||
     encodings.some((v) => unclearTransferEncoding(v) !== null) ||
-    headers.fields.some(
-      (f) =>
-        (f.lname === "content-type" || f.lname === "content-transfer-encoding") &&
-        spaceBeforeColon(buf, f.start, f.name.length),
-    );
+    // WSP before any field's colon: Python's email package ends the header
+    // section at such a line (the rest becomes body), mailparse keeps it as a field
+    headers.fields.some((f) => !f.malformed && spaceBeforeColon(buf, f.start, f.name.length));
   const ambiguous =
     types.length > 1 || encodings.length > 1 || contentType.duplicateParams || controls || unclear;
   return { contentType, ambiguous };
