@@ -113,6 +113,8 @@ export class HttpService {
         requestTimeout: REQUEST_TIMEOUT_MS,
         headersTimeout: HEADERS_TIMEOUT_MS,
         keepAliveTimeout: KEEP_ALIVE_MS,
+        // how often the two timeouts above are checked (Node's default is 30 s)
+        connectionsCheckingInterval: 1000,
       },
       this.app.handle,
     );
@@ -139,9 +141,11 @@ export class HttpService {
       this.handshaking.delete((socket as TLSSocket & { _parent?: Socket })._parent as Socket);
       this.route(socket);
     });
-    server.on("tlsClientError", (err: Error) =>
-      this.deps.log.debug({ err: err.message }, "tls handshake failed"),
-    );
+    // Node only reports a failed or timed-out handshake; closing the socket is ours to do.
+    server.on("tlsClientError", (err: Error, socket: TLSSocket) => {
+      this.deps.log.debug({ err: err.message }, "tls handshake failed");
+      socket.destroy();
+    });
     limitConnections(server, this.httpsLimiter, null);
     this.tlsServers.push(server);
     return listen(server, port, host, this.deps.log);

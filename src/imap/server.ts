@@ -119,7 +119,8 @@ export class ImapServer {
             (socket) => this.accept(socket, false),
           )
         : net.createServer((socket) => this.accept(socket, true));
-    if (server instanceof tls.Server) server.on("tlsClientError", noop);
+    // Node only reports a failed or timed-out handshake; closing the socket is ours to do.
+    if (server instanceof tls.Server) server.on("tlsClientError", (_err, socket) => socket.destroy());
     limitConnections(
       server,
       this.limiter,

@@ -4,7 +4,7 @@
  * only maps its hooks to accounts and the delivery pipeline.
  */
 import type { Server, Socket } from "node:net";
-import type { TLSSocket } from "node:tls";
+import { type TLSSocket, Server as TlsServer } from "node:tls";
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from "smtp-server";
 import type { Accounts } from "../accounts/types.ts";
 import type { Config } from "../config/types.ts";
@@ -13,6 +13,7 @@ import type { Reply } from "../delivery/types.ts";
 import type { Logger } from "../log.ts";
 import { BodyBudget } from "../net/body-budget.ts";
 import { ConnectionLimiter, limitConnections } from "../net/connection-limit.ts";
+import { canonicalIp } from "../policy/ip.ts";
 import { CLIENT_TLS_OPTIONS } from "../tls/policy.ts";
 import { readMessage } from "./message.ts";
 import "./vrfy.ts";
@@ -56,6 +57,23 @@ function replyError(r: Reply): Error {
 interface SmtpConnectionLike {
   session?: { user?: unknown };
   send(code: number, text: string): void;
+  remoteAddress?: string;
+  remotePort?: number;
+  _socket?: Socket;
+}
+
+/** The socket smtp-server's session for `raw` currently reads from (TLS after STARTTLS). */
+function currentSocket(server: SMTPServer, raw: Socket): Socket | undefined {
+  const connections = (server as unknown as { connections: Set<SmtpConnectionLike> }).connections;
+  const key = connectionKey(raw.remoteAddress, raw.remotePort);
+  for (const c of connections) if (connectionKey(c.remoteAddress, c.remotePort) === key) return c._socket;
+  return undefined;
+}
+
+/** One TCP connection, whichever way its address is written (smtp-server normalises it). */
+function connectionKey(address: string | undefined, port: number | undefined): string {
+  const a = address ?? "";
+  return `${canonicalIp(a) ?? a}|${port}`;
 }
 
 function clear(w: Watch, what: "secured" | "ready" | "all"): void {
@@ -80,6 +98,8 @@ function declaredSize(session: SMTPServerSession): number {
 export class SmtpService {
   private readonly servers: SMTPServer[] = [];
   private submissionsForAlpn: SMTPServer | undefined;
+  /** The 465 listeners (TLS here, SMTP in submissionsForAlpn). */
+  private readonly implicitServers: TlsServer[] = [];
   private readonly submissionLimiter: ConnectionLimiter;
   private readonly mxLimiter: ConnectionLimiter;
   private readonly bodies: BodyBudget;
@@ -234,20 +254,18 @@ export class SmtpService {
   }
 
   listen(role: SmtpRole, mode: SmtpMode, port: number, host: string): Promise<Server> {
+    if (role === "submission" && mode === "implicit") return this.listenImplicit(port, host);
     const server = new SMTPServer(this.options(role, mode));
     server.on("error", (e: Error) => this.deps.log.debug({ err: e.message }, "smtp connection error"));
     this.servers.push(server);
-    if (role === "submission" && mode === "implicit") this.submissionsForAlpn = server;
     const net = (server as unknown as { server: Server }).server;
-    const { config } = this.deps;
-    // The handshake deadline: tls_handshake_timeout on 465; on 587 and 25 the
-    // plaintext part (EHLO, STARTTLS) and the handshake get preauth_timeout.
-    const securedMs = (mode === "implicit" ? config.tls_handshake_timeout : config.preauth_timeout) * 1000;
-    net.on("connection", (raw: Socket) => this.watch(raw, securedMs));
+    // The plaintext part (EHLO, STARTTLS) and the handshake get preauth_timeout.
+    const securedMs = this.deps.config.preauth_timeout * 1000;
+    net.on("connection", (raw: Socket) => this.watch(raw, securedMs, server));
     limitConnections(
       net,
       role === "mx" ? this.mxLimiter : this.submissionLimiter,
-      mode === "implicit" ? null : "421 4.7.0 Too many connections from your address\r\n",
+      "421 4.7.0 Too many connections from your address\r\n",
     );
     return new Promise((resolve, reject) => {
       net.once("error", reject);
@@ -258,7 +276,38 @@ export class SmtpService {
     });
   }
 
-  /** A submission session on an already-open TLS socket (443, ALPN "smtp"). */
+  /**
+   * 465: the TLS handshake runs in a tls.Server of our own (with its handshake
+   * deadline), and the established socket is handed to smtp-server, as on 443.
+   * smtp-server's own implicit TLS cannot be given a handshake deadline: its
+   * timeout is the 5-minute idle one, and destroying the TCP socket under its
+   * handshake crashes the process (Node 20).
+   */
+  private listenImplicit(port: number, host: string): Promise<Server> {
+    const { config } = this.deps;
+    const server = new TlsServer({
+      key: this.deps.tls.key,
+      cert: this.deps.tls.cert,
+      minVersion: config.tls_min_version_client,
+      ...CLIENT_TLS_OPTIONS,
+      handshakeTimeout: config.tls_handshake_timeout * 1000,
+    });
+    // Node only reports a handshake timeout here; the socket must be closed by us.
+    server.on("tlsClientError", (_err: Error, socket: TLSSocket) => socket.destroy());
+    server.on("secureConnection", (socket: TLSSocket) => this.handleTlsSocket(socket));
+    limitConnections(server, this.submissionLimiter, null);
+    this.implicitServers.push(server);
+    return new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        server.on("error", (e: Error) => this.deps.log.error({ err: e.message }, "smtp: listener error"));
+        resolve(server);
+      });
+    });
+  }
+
+  /** A submission session on an already-open TLS socket (465, and 443 with ALPN "smtp"). */
   handleTlsSocket(socket: TLSSocket): void {
     if (!this.submissionsForAlpn) {
       const server = new SMTPServer(this.options("submission", "implicit"));
@@ -266,7 +315,8 @@ export class SmtpService {
       this.servers.push(server);
       this.submissionsForAlpn = server;
     }
-    this.watch(socket, null);
+    socket.on("error", () => {});
+    this.watch(socket, null, this.submissionsForAlpn);
     (this.submissionsForAlpn as unknown as { connect(s: TLSSocket, o: object): void }).connect(socket, {});
   }
 
@@ -275,9 +325,10 @@ export class SmtpService {
    * TLS), a first accepted MAIL FROM within READY_TIMEOUTS × preauth_timeout.
    * A connection that misses one is dropped; settle() disarms them.
    */
-  private watch(socket: Socket, securedMs: number | null): void {
-    const key = `${socket.remoteAddress}|${socket.remotePort}`;
-    const drop = () => socket.destroy();
+  private watch(socket: Socket, securedMs: number | null, server: SMTPServer): void {
+    const key = connectionKey(socket.remoteAddress, socket.remotePort);
+    // the session's current socket: the TLS one once STARTTLS is through
+    const drop = () => (currentSocket(server, socket) ?? socket).destroy();
     const w: Watch = {
       secured: securedMs === null ? null : setTimeout(drop, securedMs),
       ready: setTimeout(drop, READY_TIMEOUTS * this.deps.config.preauth_timeout * 1000),
@@ -290,7 +341,7 @@ export class SmtpService {
   }
 
   private settle(session: SMTPServerSession, what: "secured" | "ready" | "all"): void {
-    const key = `${session.remoteAddress}|${(session as { remotePort?: number }).remotePort}`;
+    const key = connectionKey(session.remoteAddress, (session as { remotePort?: number }).remotePort);
     const w = this.watches.get(key);
     if (!w) return;
     clear(w, what);
@@ -308,9 +359,17 @@ export class SmtpService {
   setCertificate(key: string, cert: string): void {
     this.deps.tls = { key, cert };
     for (const s of this.servers) s.updateSecureContext({ key, cert });
+    for (const s of this.implicitServers)
+      s.setSecureContext({
+        key,
+        cert,
+        minVersion: this.deps.config.tls_min_version_client,
+        ...CLIENT_TLS_OPTIONS,
+      });
   }
 
   async close(): Promise<void> {
+    for (const s of this.implicitServers) s.close();
     await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
   }
 }
