@@ -10,6 +10,9 @@ import { INVALID_SET, loadRecords, resolveTargets } from "../messages.ts";
 import type { FetchAtt } from "../wire/types.ts";
 import { bad, type CommandSpec, ok, SELECTED } from "./types.ts";
 
+/** Longest stretch of event loop one FETCH response takes before it yields. */
+const YIELD_AFTER_MS = 5;
+
 export const fetch: CommandSpec<"FETCH"> = {
   states: SELECTED,
   async run(s, cmd) {
@@ -40,8 +43,14 @@ export const fetch: CommandSpec<"FETCH"> = {
         seen = new Set(updated.map((r) => r.uid));
       }
     }
+    let slice = performance.now();
     for (const t of targets) {
       if (s.closed) break;
+      // A long response gives other sessions a turn every few milliseconds.
+      if (performance.now() - slice > YIELD_AFTER_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        slice = performance.now();
+      }
       const rec = records.get(t.uid);
       // Gone meanwhile (expunged elsewhere): nothing to say about it (RFC 2180 §4.1.2).
       if (!rec || v.isExpunged(t.uid)) continue;
