@@ -105,19 +105,26 @@ describe("accounts: create on first login (reference §2.2)", () => {
 
   test("concurrent first logins of one address produce exactly one account", async () => {
     const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => accounts.login("racerace1@chat.test", `password-${i}`, "imap", "127.0.0.1")),
+      Array.from({ length: 10 }, (_, i) =>
+        accounts.login("racerace1@chat.test", `password-${i}`, "imap", "127.0.0.1"),
+      ),
     );
     const created = results.filter((r) => r.ok && r.created);
     const ok = results.filter((r) => r.ok);
     assert.equal(created.length, 1);
     assert.equal(ok.length, 1, "only the winner's password works");
     const winner = results.findIndex((r) => r.ok);
-    assert.equal((await accounts.login("racerace1@chat.test", `password-${winner}`, "smtp", "127.0.0.1")).ok, true);
+    assert.equal(
+      (await accounts.login("racerace1@chat.test", `password-${winner}`, "smtp", "127.0.0.1")).ok,
+      true,
+    );
   });
 
   test("concurrent first logins with one password all succeed, one creates", async () => {
     const results = await Promise.all(
-      Array.from({ length: 10 }, () => accounts.login("samesame1@chat.test", "same-password", "imap", "127.0.0.1")),
+      Array.from({ length: 10 }, () =>
+        accounts.login("samesame1@chat.test", "same-password", "imap", "127.0.0.1"),
+      ),
     );
     assert.equal(results.filter((r) => r.ok).length, 10);
     assert.equal(results.filter((r) => r.ok && r.created).length, 1);
