@@ -388,6 +388,12 @@ export const SCHEMA: Schema = {
     format: bool,
     doc: "true = deliver out to loopback, private, link-local and unspecified addresses too (tests, private networks).",
   }),
+  acme_directory: own({
+    parse: v.httpUrl,
+    default: "https://acme-v02.api.letsencrypt.org/directory",
+    format: str,
+    doc: "ACME directory the certificate is requested from (tls_mode acme): Let's Encrypt by default.",
+  }),
 };
 
 /**

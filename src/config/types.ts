@@ -103,4 +103,6 @@ export interface Config {
   max_accounts_per_ip: number;
   /** deliver out to loopback, private, link-local and unspecified addresses (tests, private networks) */
   outbound_allow_private: boolean;
+  /** ACME directory URL (tls_mode acme) */
+  acme_directory: string;
 }

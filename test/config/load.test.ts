@@ -105,6 +105,7 @@ test("defaults of a real install with only mail_domain set", () => {
     max_login_failures_per_account: 10,
     max_accounts_per_ip: 30,
     outbound_allow_private: false,
+    acme_directory: "https://acme-v02.api.letsencrypt.org/directory",
   });
   assert.deepEqual(config, defaultConfig("chat.example.org", fixture("minimal.ini")));
 });
@@ -155,7 +156,7 @@ test("colons, upper-case keys, ; comments, multi-line privacy texts, the referen
 test("every chatrelay key set; [DEFAULT] supplies values; relative paths resolve against the file's folder", () => {
   const path = fixture("chatrelay-all.ini");
   const { config, warnings } = loadConfig(path);
-  assert.deepEqual(warnings, [`${path}:69: [deploy]: unknown section, ignored`]);
+  assert.deepEqual(warnings, [`${path}:70: [deploy]: unknown section, ignored`]);
   assert.deepEqual(config, {
     source: path,
     mail_domain: "relay.example.com",
@@ -219,6 +220,7 @@ test("every chatrelay key set; [DEFAULT] supplies values; relative paths resolve
     max_login_failures_per_account: 5,
     max_accounts_per_ip: 12,
     outbound_allow_private: true,
+    acme_directory: "https://acme.example.com/directory",
   });
 });
 
