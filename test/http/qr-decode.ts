@@ -1,13 +1,53 @@
 /**
  * A QR decoder for tests, written from ISO/IEC 18004:2015 separately from the
- * encoder: it reads the format information (nearest valid code), rebuilds the
- * function pattern areas from the spec's tables, unmasks, reads the codewords
- * in the §7.7.3 order, checks every Reed-Solomon block by its syndromes
- * (all zero) and parses byte-mode segments. Also samples a matrix out of a
- * screenshot.
+ * encoder (the `qrcode` package): it reads the format information (nearest
+ * valid code), rebuilds the function pattern areas from the spec's tables,
+ * unmasks, reads the codewords in the §7.7.3 order, checks every Reed-Solomon
+ * block by its syndromes (all zero) and parses numeric, alphanumeric and byte
+ * segments (§7.4.3-7.4.5). Level M, versions 1-14. Also samples a matrix out
+ * of a screenshot.
  */
-import { gfMultiply, gfPow } from "../../src/http/qr/reed-solomon.ts";
-import { blockLayout } from "../../src/http/qr/tables.ts";
+
+/** GF(2^8) with the field polynomial x^8+x^4+x^3+x^2+1 (§7.5.2). */
+const EXP = new Uint8Array(512);
+const LOG = new Uint8Array(256);
+for (let i = 0, x = 1; i < 255; i++, x = (x << 1) ^ (x & 0x80 ? 0x11d : 0)) {
+  EXP[i] = x;
+  EXP[i + 255] = x;
+  LOG[x] = i;
+}
+const gfMultiply = (a: number, b: number) =>
+  a === 0 || b === 0 ? 0 : (EXP[(LOG[a] as number) + (LOG[b] as number)] as number);
+const gfPow = (i: number) => EXP[i % 255] as number;
+
+/** Table 9, level M, versions 1-14: [EC codewords per block, blocks, data codewords, blocks with one more]. */
+const LEVEL_M: Array<[number, number, number, number]> = [
+  [10, 1, 16, 0],
+  [16, 1, 28, 0],
+  [26, 1, 44, 0],
+  [18, 2, 32, 0],
+  [24, 2, 43, 0],
+  [16, 4, 27, 0],
+  [18, 4, 31, 0],
+  [22, 2, 38, 2],
+  [22, 3, 36, 2],
+  [26, 4, 43, 1],
+  [30, 1, 50, 4],
+  [22, 6, 36, 2],
+  [22, 8, 37, 1],
+  [24, 4, 40, 5],
+];
+
+function blockLayout(version: number): { ecPerBlock: number; dataPerBlock: number[] } {
+  const [ecPerBlock, g1, d1, g2] = LEVEL_M[version - 1] as [number, number, number, number];
+  return {
+    ecPerBlock,
+    dataPerBlock: [...new Array<number>(g1).fill(d1), ...new Array<number>(g2).fill(d1 + 1)],
+  };
+}
+
+/** Table 5: the 45 characters of alphanumeric mode. */
+const ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
 
 /** Annex E: alignment pattern centre coordinates, versions 1-14. */
 const ALIGNMENT: number[][] = [
@@ -143,7 +183,8 @@ export function decodeMatrix(m: boolean[][]): Decoded {
     }
   }
 
-  // byte-mode segments (§7.4.5)
+  // segments (§7.4.3-7.4.5); character count bits by version range (Table 3)
+  const range = version <= 9 ? 0 : 1;
   let pos = 0;
   const take = (n: number) => {
     let v = 0;
@@ -155,12 +196,29 @@ export function decodeMatrix(m: boolean[][]): Decoded {
     return v;
   };
   const out: number[] = [];
+  const ascii = (s: string) => {
+    for (const c of s) out.push(c.charCodeAt(0));
+  };
   while (pos + 4 <= data.length * 8) {
     const mode = take(4);
     if (mode === 0) break;
-    if (mode !== 0b0100) throw new QrDecodeError(`unexpected mode ${mode}`);
-    const count = take(version <= 9 ? 8 : 16);
-    for (let i = 0; i < count; i++) out.push(take(8));
+    if (mode === 0b0001) {
+      // numeric: groups of three digits in 10 bits, the rest in 7 or 4
+      let count = take([10, 12][range] as number);
+      for (; count >= 3; count -= 3) ascii(String(take(10)).padStart(3, "0"));
+      if (count > 0) ascii(String(take(count === 2 ? 7 : 4)).padStart(count, "0"));
+    } else if (mode === 0b0010) {
+      // alphanumeric: pairs in 11 bits (45 × first + second), a last single in 6
+      let count = take([9, 11][range] as number);
+      for (; count >= 2; count -= 2) {
+        const v = take(11);
+        ascii(`${ALPHANUMERIC[Math.floor(v / 45)] ?? "?"}${ALPHANUMERIC[v % 45] ?? "?"}`);
+      }
+      if (count === 1) ascii(ALPHANUMERIC[take(6)] ?? "?");
+    } else if (mode === 0b0100) {
+      const count = take([8, 16][range] as number);
+      for (let i = 0; i < count; i++) out.push(take(8));
+    } else throw new QrDecodeError(`unexpected mode ${mode}`);
   }
   return { text: new TextDecoder().decode(Uint8Array.from(out)), version, mask };
 }
@@ -239,7 +297,7 @@ function isFinder(
   return true;
 }
 
-/** The QR code of an inline SVG as drawn by src/http/qr/svg.ts, decoded. */
+/** The QR code of an inline SVG as drawn by src/http/site/qr.ts, decoded. */
 export function decodeSvg(html: string): string {
   const svg = /<svg[^>]*viewBox="0 0 (\d+) \1"[^>]*>.*?<\/svg>/s.exec(html);
   if (!svg) throw new QrDecodeError("no inline SVG");

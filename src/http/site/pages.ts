@@ -5,9 +5,8 @@
  * robots.txt.
  */
 import type { Config } from "../../config/types.ts";
-import { encodeQr } from "../qr/encode.ts";
-import { qrSvg } from "../qr/svg.ts";
 import { html, page } from "./layout.ts";
+import { qrSvg } from "./qr.ts";
 
 export function accountLink(config: Config): string {
   return `DCACCOUNT:https://${config.mail_domain}/new`;
@@ -30,7 +29,7 @@ function days(n: number): string {
 export function indexPage(config: Config): string {
   const d = config.mail_domain;
   const link = accountLink(config);
-  const svg = qrSvg(encodeQr(link), { label: `QR code: ${link}` });
+  const svg = qrSvg(link, { label: `QR code: ${link}` });
   const self =
     config.tls_mode === "self"
       ? `<p class="muted">This relay uses a self-signed certificate. A <code>dclogin:</code> link for a new profile comes from <code>POST https://${html(d)}/new</code> (field <code>dclogin_url</code>).</p>`
