@@ -1,6 +1,6 @@
 /**
  * Accounts created on first login, exactly as the reference relay's doveauth
- * (reference §2.2): own domain only, localpart ^[a-z0-9._-]+$ of
+ * (docs/reference-relay.md §2.2): own domain only, localpart ^[a-z0-9._-]+$ of
  * username_min_length..username_max_length, password >= password_min_length,
  * no creation while switched off or over limits, a wrong password never
  * overwrites, concurrent first logins produce one account. Passwords are stored
@@ -70,7 +70,7 @@ export class AccountService implements Accounts {
     this.domainSuffix = `@${addressDomain(opts.config.mail_domain)}`;
   }
 
-  /** Rules 2-5 of reference §2.2 for a lower-cased address; undefined when allowed. */
+  /** Rules 2-5 of docs/reference-relay.md §2.2 for a lower-cased address; undefined when allowed. */
   creationRuleViolation(address: string, password: string): string | undefined {
     const c = this.config;
     if (password.length < c.password_min_length) return "password too short";
@@ -194,7 +194,7 @@ export class AccountService implements Accounts {
     return ok;
   }
 
-  /** Reference §2.3: last login at day granularity, written only when it changes. */
+  /** docs/reference-relay.md §2.3: last login at day granularity, written only when it changes. */
   private async recordLogin(address: string, storedDay: number): Promise<void> {
     const day = Math.floor(this.now() / 1000 / DAY) * DAY;
     const known = this.lastLogin.get(address) ?? storedDay;

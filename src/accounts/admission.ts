@@ -1,5 +1,5 @@
 /**
- * Admission control for new accounts (reference §2.2 rules 1 and 6): the
+ * Admission control for new accounts (docs/reference-relay.md §2.2 rules 1 and 6): the
  * "nocreate" switch file and the host's load, memory and disk limits. Existing
  * accounts keep working whatever this says.
  */

@@ -23,7 +23,7 @@ export type LoginResult =
 
 export interface Accounts {
   /**
-   * Verifies a login, creating the account on first login (reference §2.2).
+   * Verifies a login, creating the account on first login (docs/reference-relay.md §2.2).
    * `user` is matched case-insensitively. Never blocks the event loop.
    * `protocol` "imap" records the last-login day (SMTP logins do not).
    * `clientIp` is the peer's address, for the per-address budgets (throttle.ts).

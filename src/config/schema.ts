@@ -1,6 +1,6 @@
 /**
  * Every chatmail.ini `[params]` option chatrelay reads: the reference relay's
- * options (same names, same defaults, reference §4) and chatrelay's own, each
+ * options (same names, same defaults, docs/reference-relay.md §4) and chatrelay's own, each
  * with its parser, default and a one-line meaning (used by the `init` template
  * and checked against docs/configuration.md). The mapped type makes the compiler
  * insist on exactly one entry per Config field.
@@ -44,7 +44,10 @@ const str = String;
 const num = String;
 const bool = (b: boolean) => (b ? "true" : "false");
 
-/** self for "_"-domains and IPv4 relays, external when a certificate is configured, else acme (reference §5.6). */
+/**
+ * self for "_"-domains and IPv4 relays, external when a certificate is configured,
+ * else acme (docs/reference-relay.md §5.6).
+ */
 export function derivedTlsMode(basis: DefaultBasis): TlsMode {
   if (basis.mail_domain.startsWith("_") || /^\d+\.\d+\.\d+\.\d+$/.test(basis.mail_domain)) return "self";
   if (basis.tls_external_cert_and_key !== "") return "external";

@@ -9,7 +9,7 @@ export interface Config {
   /** File the config was read from, or "<embedded>". */
   source: string;
 
-  // --- chatmail.ini [params] (reference §4) ---
+  // --- chatmail.ini [params] (docs/reference-relay.md §4) ---
   mail_domain: string;
   max_user_send_per_minute: number;
   max_user_send_burst_size: number;

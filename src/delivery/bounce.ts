@@ -1,7 +1,7 @@
 /**
  * Delivery status notifications (RFC 3464) from MAILER-DAEMON@<domain>.
  * Delta Chat parses multipart/report bounces and marks the original message
- * failed; it needs the From and the original Message-ID (deltachat-client §8).
+ * failed; it needs the From and the original Message-ID (chatmail/core src/mimeparser.rs).
  */
 import { randomBytes } from "node:crypto";
 import { headerBlock, headerValue } from "./headers.ts";

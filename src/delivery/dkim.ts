@@ -9,7 +9,7 @@ import { verifyAligned } from "../dkim/verify.ts";
 import { createResolver } from "../dns/resolver.ts";
 import type { DkimSigner, DkimVerifier } from "./pipeline.ts";
 
-/** IP relays sign nothing (reference §4: "no DKIM"); others load or create their key. */
+/** IP relays sign nothing (docs/reference-relay.md §4: "no DKIM"); others load or create their key. */
 export async function createSigner(config: Config): Promise<DkimSigner | null> {
   if (isIpDomain(config.mail_domain)) return null;
   const { privateKeyPem } = await loadOrCreateDkimKey(dkimKeyPath(config));

@@ -8,7 +8,7 @@ import type { Logger } from "../log.ts";
 import { stripForLocalDelivery } from "../policy/rewrite.ts";
 import type { Store } from "../store/types.ts";
 
-/** Reference §2.7: never trim messages younger than a day. */
+/** docs/reference-relay.md §2.7: never trim messages younger than a day. */
 const KEEP_YOUNGER_THAN_MS = 24 * 3600 * 1000;
 /** Trim to 70 % of the limit, as chatmail-quota-expire does. */
 const TRIM_TARGET = 0.7;
@@ -51,7 +51,7 @@ export class LocalDelivery {
 
   /**
    * Quota never bounces mail: when this delivery would pass max_mailbox_size,
-   * the oldest messages older than 24 h go until usage is at 70 % (reference §2.7).
+   * the oldest messages older than 24 h go until usage is at 70 % (docs/reference-relay.md §2.7).
    */
   private async makeRoom(address: string, incoming: number): Promise<void> {
     const limit = this.config.max_mailbox_size;

@@ -78,7 +78,7 @@ export class Delivery {
     return { code: 451, text: "4.4.0 Delivery to other domains is not available on this relay yet" };
   }
 
-  /** Reference §3.3: MAIL FROM on submission: one "@", then GCRA per envelope sender. */
+  /** docs/reference-relay.md §3.3: MAIL FROM on submission: one "@", then GCRA per envelope sender. */
   admitSender(mailFrom: string): Reply | undefined {
     const v = checkSender(mailFrom, this.limiter);
     return v.ok ? undefined : { code: v.code, text: v.text };
@@ -109,7 +109,7 @@ export class Delivery {
       mailFrom: envelope.mailFrom,
       recipients: local,
       message,
-      // every account gets enforceE2EEincoming at creation (reference §3.4 step 5)
+      // every account gets enforceE2EEincoming at creation (docs/reference-relay.md §3.4 step 5)
       enforceE2EE: () => true,
     });
     if (!verdict.ok) return { code: verdict.code, text: verdict.text };

@@ -1,5 +1,5 @@
 /**
- * Retention (reference §2.6, chatmail-expire), run daily and by `chatrelay expire`:
+ * Retention (docs/reference-relay.md §2.6, chatmail-expire), run daily and by `chatrelay expire`:
  * 1. accounts without an IMAP login for delete_inactive_users_after days vanish;
  * 2. any message older than delete_mails_after days is deleted;
  * 3. messages over 200 kB that were read (\Seen) are deleted after delete_large_after days;

@@ -1,5 +1,5 @@
 /**
- * The HTTPS request handler (reference §5.3): routes by Host and path to
+ * The HTTPS request handler (docs/reference-relay.md §5.3): routes by Host and path to
  * /new, /mxdeliv, autoconfig, the MTA-STS policy, ACME challenges and the
  * website. Pure request/response; the listeners live in server.ts.
  */
@@ -158,7 +158,7 @@ export class HttpsApp {
       return;
     }
     if (req.method === "GET" || req.method === "HEAD") {
-      // browsers hand the link to Delta Chat, which POSTs itself (reference §2.9)
+      // browsers hand the link to Delta Chat, which POSTs itself (docs/reference-relay.md §2.9)
       redirect(res, `dcaccount:https://${this.deps.config.mail_domain}/new`, req.method === "HEAD");
       return;
     }

@@ -1,6 +1,6 @@
 /**
- * Client and MTA discovery documents (reference §5.3): Thunderbird autoconfig
- * (deltachat-client §3.4) and the MTA-STS policy (RFC 8461 §3.2).
+ * Client and MTA discovery documents (docs/reference-relay.md §5.3): Thunderbird autoconfig
+ * (read by chatmail/core src/configure/auto_mozilla.rs) and the MTA-STS policy (RFC 8461 §3.2).
  */
 import type { Config } from "../config/types.ts";
 import { type PortsSource, publicPort } from "./ports.ts";

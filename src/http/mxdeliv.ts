@@ -1,5 +1,5 @@
 /**
- * POST /mxdeliv: mail from another relay over HTTPS (reference §3.5, receiving
+ * POST /mxdeliv: mail from another relay over HTTPS (docs/reference-relay.md §3.5, receiving
  * side): X-MAIL-FROM (absent for the null sender), one X-MAIL-TO per
  * recipient, the raw message as body. The same incoming checks as SMTP port
  * 25; 200 with the SMTP reply on success, 400 with the SMTP error otherwise,

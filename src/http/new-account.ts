@@ -1,6 +1,6 @@
 /**
  * POST /new (and the legacy /cgi-bin/newemail.py): random credentials for a
- * new address, as the reference relay's newemail.py (reference §2.9). The
+ * new address, as the reference relay's newemail.py (docs/reference-relay.md §2.9). The
  * account itself is created on first login. In self-signed mode a dclogin:
  * link carries the host, ports and "accept invalid certificates"
  * (deltachat-client §3.2).

@@ -2,8 +2,8 @@
  * The HTTPS listener (443) and the HTTP listener (80).
  *
  * Port 443 carries three protocols on one TLS listener, told apart by ALPN
- * (RFC 7301) as the reference relay's nginx stream block does (reference
- * §1.2): a client offering "smtp" gets an SMTP submission session, "imap" an
+ * (RFC 7301) as the reference relay's nginx stream block does
+ * (docs/reference-relay.md §1.2): a client offering "smtp" gets an SMTP submission session, "imap" an
  * IMAP session, anything else (or no ALPN) HTTPS. The TLS handshake happens
  * here; the decrypted socket is handed to the IMAP or SMTP server, or emitted
  * into an http.Server that never listens itself.
@@ -187,7 +187,7 @@ export class HttpService {
   private route(socket: TLSSocket): void {
     const protocol = socket.alpnProtocol;
     if (protocol === ALPN_IMAP || protocol === ALPN_SMTP) {
-      // the client ports' TLS floor (reference §1.2: TLS 1.3 on 993/465), HTTPS keeps 1.2
+      // the client ports' TLS floor (docs/reference-relay.md §1.2: TLS 1.3 on 993/465), HTTPS keeps 1.2
       if (this.deps.config.tls_min_version_client === "TLSv1.3" && socket.getProtocol() !== "TLSv1.3") {
         socket.destroy();
         return;

@@ -1,6 +1,6 @@
 /**
  * CAPABILITY lists (RFC 3501 §7.2.1). Names are exactly as Delta Chat matches
- * them, case-sensitively (deltachat-client.md §1.2): IDLE, ID, METADATA, QUOTA,
+ * them, case-sensitively (chatmail/core src/imap/client.rs): IDLE, ID, METADATA, QUOTA,
  * MOVE, COMPRESS=DEFLATE, XCHATMAIL, XDELTAPUSH.
  */
 

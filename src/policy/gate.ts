@@ -1,6 +1,6 @@
 // The accept/reject decisions of the relay's mail filter, one function per
 // decision, with the reply codes and texts of chatmail's filtermail
-// (chatmail-relay-behaviour §3.3 outgoing, §3.4 incoming). Pure: the caller
+// (docs/reference-relay.md §3.3 outgoing, §3.4 incoming). Pure: the caller
 // does I/O (DKIM verification, the recipients' E2EE flags, the rate limiter's
 // state) and applies the verdict.
 

@@ -1,5 +1,5 @@
 /**
- * Push notifications (reference §2.4-2.5, §6; deltachat-client §5.3): when a
+ * Push notifications (docs/reference-relay.md §2.4-2.5, §6): when a
  * message from someone else reaches a user's INBOX, each of the user's valid
  * device tokens is POSTed, as the raw body, to push_url (the notification
  * proxy). 200 = done, 410 = token gone (deleted), anything else or no answer
@@ -125,7 +125,7 @@ export class PushNotifier {
   }
 
   private onEvent(e: MailboxEvent): void {
-    // deliveries only (not APPEND/COPY), and not the user's own copies (reference §2.5)
+    // deliveries only (not APPEND/COPY), and not the user's own copies (docs/reference-relay.md §2.5)
     if (e.kind !== "exists" || e.sender === undefined) return;
     if (e.sender.toLowerCase() === e.address.toLowerCase()) return;
     this.track(this.enqueueFor(e.address));

@@ -1,6 +1,6 @@
 /**
  * When push notifications are retried and when they are given up, as the
- * reference relay's notifier (reference §2.4, §6): tries at 0, then 8 s, 64 s,
+ * reference relay's notifier (docs/reference-relay.md §2.4, §6): tries at 0, then 8 s, 64 s,
  * 512 s and 4096 s after each failure (8^n), and never past 5 hours after the
  * first try. Device tokens count for 90 days after their last SETMETADATA.
  */

@@ -120,7 +120,7 @@ export class SmtpService {
       secure: mode === "implicit",
       key: this.deps.tls.key,
       cert: this.deps.tls.cert,
-      // reference §1.2: TLS >= 1.3 on submission, >= 1.2 on 25
+      // docs/reference-relay.md §1.2: TLS >= 1.3 on submission, >= 1.2 on 25
       minVersion: submission ? config.tls_min_version_client : "TLSv1.2",
       // src/tls/policy.ts: AEAD-only suites for clients; port 25 keeps Node's defaults
       ...(submission ? CLIENT_TLS_OPTIONS : {}),

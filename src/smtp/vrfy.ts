@@ -1,5 +1,5 @@
 /**
- * VRFY never tells whether an address exists (reference §5.1, test_no_vrfy):
+ * VRFY never tells whether an address exists (docs/reference-relay.md §5.1, test_no_vrfy):
  * every well-formed VRFY gets `252 2.0.0`. smtp-server's own text differs, so
  * its handler is replaced once for all connections.
  */

@@ -1,5 +1,5 @@
 /**
- * The relay's certificate and key, by TLS mode (reference §5.6):
+ * The relay's certificate and key, by TLS mode (docs/reference-relay.md §5.6):
  * - self: generated once into <data_dir>/tls/ (EC P-256, SANs <d>, www.<d>, mta-sts.<d>);
  * - external: the operator's files from tls_external_cert_and_key;
  * - acme: not built in yet; start-up says so.

@@ -1,6 +1,6 @@
 /**
  * Self-signed certificates for "self" TLS mode (domains starting with "_", IP
- * relays, the embedded default) and for tests. Reference §5.6: EC P-256, SANs
+ * relays, the embedded default) and for tests. docs/reference-relay.md §5.6: EC P-256, SANs
  * <d>, www.<d>, mta-sts.<d>, long validity.
  */
 import { isIP } from "node:net";

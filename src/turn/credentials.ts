@@ -5,7 +5,7 @@
  *   username = expiry as Unix seconds
  *   password = base64(HMAC-SHA1(shared secret, username))
  * Handed to clients as IMAP METADATA /shared/vendor/deltachat/turn in the
- * reference relay's form "<host>:<port>:<username>:<password>" (reference §2.10).
+ * reference relay's form "<host>:<port>:<username>:<password>" (docs/reference-relay.md §2.10).
  */
 import { createHmac } from "node:crypto";
 import type { Config } from "../config/types.ts";

@@ -10,7 +10,7 @@ import { silentLogger } from "../../src/log.ts";
 import { openStore } from "../../src/store/open.ts";
 import type { Store } from "../../src/store/types.ts";
 
-describe("accounts: create on first login (reference §2.2)", () => {
+describe("accounts: create on first login (docs/reference-relay.md §2.2)", () => {
   let dir: string;
   let store: Store;
   let config: Config;

@@ -3,7 +3,7 @@ import { createLogger, type Logger, silentLogger } from "../../src/log.ts";
 import type { DcServer } from "../support/deltachat.ts";
 import type { TestRelay } from "../support/relay.ts";
 
-/** >= 9 characters: the relay creates the account on first login (reference §2.2). */
+/** >= 9 characters: the relay creates the account on first login (docs/reference-relay.md §2.2). */
 export const PASSWORD = "e2e-password-123";
 
 /** Implicit TLS IMAP and submission of a test relay, by IP (the core resolves names itself). */

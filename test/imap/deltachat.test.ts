@@ -1,6 +1,6 @@
 /**
- * The exact command sequence of Delta Chat 2.57 (deltachat-client.md §1.3, §1.4,
- * §4, §5) as a raw transcript, compared byte for byte.
+ * The exact command sequence of Delta Chat 2.57 (as sent by chatmail/core
+ * src/imap.rs, src/imap/select_folder.rs) as a raw transcript, compared byte for byte.
  */
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";

@@ -1,4 +1,4 @@
-/** METADATA (RFC 5464) as the reference relay serves it (chatmail-relay-behaviour.md §2.4). */
+/** METADATA (RFC 5464) as the reference relay serves it (docs/reference-relay.md §2.4). */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { type ImapHarness, startImap } from "./support/harness.ts";

@@ -45,7 +45,7 @@ test("quoted strings with escapes, literals and atoms in LOGIN", () => {
   assert.equal(bad.tag, "a");
 });
 
-test("the exact Delta Chat commands parse (deltachat-client.md §1.3, §1.4)", () => {
+test("the exact Delta Chat commands parse (chatmail/core src/imap.rs)", () => {
   const prefetch = parse(
     "A0005 UID FETCH 1:500 (UID RFC822.SIZE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID DATE X-MICROSOFT-ORIGINAL-MESSAGE-ID FROM CONTENT-TYPE SECURE-JOIN CHAT-VERSION CHAT-IS-POST-MESSAGE AUTOCRYPT-SETUP-MESSAGE)])",
   );

@@ -2,7 +2,7 @@
  * Interoperation with a classic MTA: Debian's Postfix on 127.0.0.4 is the remote
  * domain classic.test (MX mx.classic.test), our relay chat.test runs on 127.0.0.2.
  *
- * (a) relay → Postfix: SMTP with mandatory, verified STARTTLS (reference §3.5) to a
+ * (a) relay → Postfix: SMTP with mandatory, verified STARTTLS (docs/reference-relay.md §3.5) to a
  *     certificate from a test CA; without that CA the message stays deferred.
  * (b) Postfix → relay: Postfix relays to our MX port with TLS required, opendkim
  *     (as a milter) signs for classic.test, and our relay checks the aligned DKIM

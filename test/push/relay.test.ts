@@ -9,7 +9,7 @@ import { fixture } from "../support/mail.ts";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";
 import { startNotifyProxy } from "./proxy.ts";
 
-/** Logs in over IMAPS and registers a device token as Delta Chat does (deltachat-client §5.2). */
+/** Logs in over IMAPS and registers a device token as Delta Chat does (chatmail/core src/imap.rs). */
 async function registerToken(r: TestRelay, address: string, token: string): Promise<void> {
   const c = await Lines.connect(r.imapsPort, {});
   try {

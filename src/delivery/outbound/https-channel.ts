@@ -1,5 +1,5 @@
 /**
- * The HTTPS channel between relays (reference §3.5): POST https://<mx>/mxdeliv
+ * The HTTPS channel between relays (docs/reference-relay.md §3.5): POST https://<mx>/mxdeliv
  * with X-MAIL-FROM (omitted for the null sender), one X-MAIL-TO per recipient
  * and the raw message as body.
  *

@@ -1,5 +1,5 @@
 /**
- * The durable outbound queue (reference §3.5, filtermail-transport).
+ * The durable outbound queue (docs/reference-relay.md §3.5, filtermail-transport).
  *
  * Implementation notes:
  * - A message for remote recipients is a store job per destination domain,

@@ -1,5 +1,5 @@
 /**
- * The SMTP channel to another server's port 25 (reference §3.5): STARTTLS is
+ * The SMTP channel to another server's port 25 (docs/reference-relay.md §3.5): STARTTLS is
  * mandatory and the certificate is verified (relaxed only for "_" domains and
  * IP literals), PIPELINING when offered, connections kept for reuse.
  */

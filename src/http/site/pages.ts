@@ -1,5 +1,5 @@
 /**
- * The built-in website (reference §5.3): the index page with the
+ * The built-in website (docs/reference-relay.md §5.3): the index page with the
  * `DCACCOUNT:https://<domain>/new` QR code, an info page with the relay's
  * limits and retention, a privacy page from the privacy_* options, and
  * robots.txt.

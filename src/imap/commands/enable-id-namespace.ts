@@ -15,7 +15,7 @@ export const enable: CommandSpec<"ENABLE"> = {
 export const id: CommandSpec<"ID"> = {
   states: ANY,
   run(s) {
-    // Delta Chat fails the login if the answer to ID does not parse (deltachat-client.md §1.2).
+    // Delta Chat fails the login if the answer to ID does not parse (chatmail/core src/imap/client.rs).
     s.write(`* ID (${quote("name")} ${quote("chatrelay")})\r\n`);
     return ok("ID completed.");
   },

@@ -1,6 +1,6 @@
 /**
  * METADATA (RFC 5464) exactly as the reference relay serves it
- * (chatmail-relay-behaviour.md §2.4, deltachat-client.md §4, §5):
+ * (docs/reference-relay.md §2.4; read and written by chatmail/core src/imap.rs):
  *
  * - server entries (mailbox ""): /shared/admin ("mailto:<privacy_mail>"),
  *   /shared/vendor/deltachat/irohrelay (config.iroh_relay), .../turn

@@ -1,7 +1,7 @@
 /**
  * SELECT / EXAMINE (RFC 3501 §6.3.1-2), UNSELECT (RFC 3691), CHECK (§6.4.1).
  * UIDVALIDITY is mandatory for Delta Chat, UIDNEXT expected
- * (deltachat-client.md §1.3).
+ * (chatmail/core src/imap/select_folder.rs).
  */
 import { MailboxView } from "../mailbox-view.ts";
 import { AUTHED, type CommandSpec, no, ok, SELECTED } from "./types.ts";
