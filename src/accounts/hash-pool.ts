@@ -5,6 +5,8 @@
  * one is refused at once with HashPoolBusy (a temporary failure for the client)
  * instead of making every login wait behind a flood. Passwords longer than
  * MAX_PASSWORD_BYTES never reach a worker (the crypt's cost grows with length).
+ * Workers start on the first request and exit after IDLE_MS without one: each is
+ * a V8 isolate of several MB, which a relay that nobody logs in to does not need.
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
@@ -17,6 +19,9 @@ import { MAX_PASSWORD_BYTES } from "./types.ts";
  */
 export const MAX_WAITING = 64;
 
+/** Workers exit after this long without a request; the next login starts them again (~20 ms). */
+export const IDLE_MS = 60_000;
+
 /** The pool's queue is full: try again later. */
 export class HashPoolBusy extends Error {
   readonly code = "busy";
@@ -28,13 +33,12 @@ export class HashPoolBusy extends Error {
 type Request = { id: number; op: "hash" | "verify"; password: string; hash?: string };
 type Reply = { id: number; result?: string | boolean; error?: string };
 
-// The worker loads the TypeScript module through tsx, whichever way the parent
-// process was started (node --import tsx, or bin/chatrelay.js).
+// Compiled (dist/*.js, the installed package) the worker imports sha512-crypt.js
+// as it is; from the TypeScript sources (tests, a checkout) it registers tsx first.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 (async () => {
-  const { register } = await import(workerData.tsx);
-  register();
+  if (workerData.tsx) (await import(workerData.tsx)).register();
   const m = await import(workerData.module);
   parentPort.on("message", (req) => {
     try {
@@ -49,45 +53,75 @@ const { parentPort, workerData } = require("node:worker_threads");
       parentPort.postMessage({ id: req.id, error: String(e) });
     }
   });
-  parentPort.postMessage({ ready: true });
 })();
 `;
 
+function workerData(): { tsx?: string; module: string } {
+  const compiled = import.meta.url.endsWith(".js");
+  return compiled
+    ? { module: new URL("./sha512-crypt.js", import.meta.url).href }
+    : { tsx: import.meta.resolve("tsx/esm/api"), module: new URL("./sha512-crypt.ts", import.meta.url).href };
+}
+
+type Pending = { worker: Worker; resolve: (v: string | boolean) => void; reject: (e: Error) => void };
+
 export class HashPool {
   private readonly workers: Worker[] = [];
-  private readonly pending = new Map<
-    number,
-    { resolve: (v: string | boolean) => void; reject: (e: Error) => void }
-  >();
+  private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private turn = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
   /** Requests accepted so far (tests check that a path did or did not hash). */
   submitted = 0;
 
   constructor(
-    size = Math.min(2, Math.max(1, availableParallelism() - 1)),
+    private readonly size = Math.min(2, Math.max(1, availableParallelism() - 1)),
     private readonly maxWaiting = MAX_WAITING,
-  ) {
-    const workerData = {
-      tsx: import.meta.resolve("tsx/esm/api"),
-      module: new URL("./sha512-crypt.ts", import.meta.url).href,
-    };
-    for (let i = 0; i < size; i++) {
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData });
+    private readonly idleMs = IDLE_MS,
+  ) {}
+
+  /** Live workers (0 until the first request and after an idle period). */
+  get running(): number {
+    return this.workers.length;
+  }
+
+  private start(): void {
+    const data = workerData();
+    while (this.workers.length < this.size) {
+      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: data });
       w.unref();
-      w.on("message", (m: Reply & { ready?: boolean }) => {
-        if (m.ready) return;
+      w.on("message", (m: Reply) => {
         const p = this.pending.get(m.id);
         if (!p) return;
         this.pending.delete(m.id);
         if (m.error !== undefined) p.reject(new Error(m.error));
         else p.resolve(m.result!);
+        if (this.pending.size === 0) this.armIdle();
       });
-      w.on("error", (e) => {
-        for (const p of this.pending.values()) p.reject(e);
-        this.pending.clear();
-      });
+      // A worker that died takes its requests with it; the next request starts a new one.
+      const gone = (e: Error) => {
+        const i = this.workers.indexOf(w);
+        if (i >= 0) this.workers.splice(i, 1);
+        for (const [id, p] of this.pending)
+          if (p.worker === w) {
+            this.pending.delete(id);
+            p.reject(e);
+          }
+      };
+      w.on("error", gone);
+      w.on("exit", (code) => gone(new Error(`hash worker exited with code ${code}`)));
       this.workers.push(w);
+    }
+  }
+
+  private armIdle(): void {
+    if (this.idleTimer) this.idleTimer.refresh();
+    else {
+      this.idleTimer = setTimeout(() => {
+        this.idleTimer = undefined;
+        if (this.pending.size === 0) void this.stopWorkers();
+      }, this.idleMs);
+      this.idleTimer.unref();
     }
   }
 
@@ -95,12 +129,13 @@ export class HashPool {
     if (Buffer.byteLength(req.password) > MAX_PASSWORD_BYTES)
       return Promise.reject(new RangeError("password too long"));
     // Each worker runs one request; the rest wait in the workers' queues.
-    if (this.pending.size >= this.workers.length + this.maxWaiting) return Promise.reject(new HashPoolBusy());
+    if (this.pending.size >= this.size + this.maxWaiting) return Promise.reject(new HashPoolBusy());
     this.submitted++;
+    if (this.workers.length < this.size) this.start();
     const id = this.nextId++;
     const worker = this.workers[this.turn++ % this.workers.length]!;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { worker, resolve, reject });
       worker.postMessage({ ...req, id });
     });
   }
@@ -114,8 +149,14 @@ export class HashPool {
     return (await this.call({ op: "verify", password, hash })) as boolean;
   }
 
+  private async stopWorkers(): Promise<void> {
+    const workers = this.workers.splice(0);
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
-    this.workers.length = 0;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    await this.stopWorkers();
   }
 }
