@@ -32,6 +32,7 @@ export const SCENARIOS = [
   "store",
   "imap",
   "http",
+  "dkim-sign",
 ];
 const ON_TARGET = new Set(["latency", "throughput", "memory", "login", "deltachat"]);
 /** Sub-benchmarks in their own files: name → [file, exported function]. */
@@ -39,6 +40,7 @@ const SUB: Record<string, [string, string]> = {
   store: ["store.ts", "benchStore"],
   imap: ["imap.ts", "benchImap"],
   http: ["http.ts", "benchHttp"],
+  "dkim-sign": ["dkim-sign.ts", "benchDkimSign"],
   "federation-throughput": ["federation.ts", "benchFederation"],
 };
 
