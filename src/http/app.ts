@@ -11,7 +11,7 @@ import type { BodyBudget } from "../net/body-budget.ts";
 import { ACME_CHALLENGE_PREFIX, type AcmeChallenges } from "./acme-challenge.ts";
 import { autoconfigXml, mtaStsPolicy } from "./discovery.ts";
 import { handleMxDeliv, type MxDelivery } from "./mxdeliv.ts";
-import { newCredentials } from "./new-account.ts";
+import { newCredentials, websiteNeedsLoginLink } from "./new-account.ts";
 import type { PortsSource } from "./ports.ts";
 import { ClientRateLimiter, NEW_ACCOUNT_RATE, type RateLimit } from "./rate-limit.ts";
 import {
@@ -204,6 +204,16 @@ export class HttpsApp {
         sendStatic(res, file, head);
         return;
       }
+    }
+    if ((path === "/" || path === "/index.html") && websiteNeedsLoginLink(this.deps.config)) {
+      // a fresh dclogin: link per visit; the account appears only on its first login
+      const { config, ports } = this.deps;
+      const fresh = cached(
+        indexPage(config, newCredentials(config, ports).dclogin_url),
+        "text/html; charset=utf-8",
+      );
+      this.getOnly(req, res, () => fresh, { ...PAGE_HEADERS, "Cache-Control": "no-store" });
+      return;
     }
     const page = this.pages.get(path);
     if (page) this.getOnly(req, res, () => page, PAGE_HEADERS);

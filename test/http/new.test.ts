@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { test } from "node:test";
 import { request, startHttp } from "./harness.ts";
+import { decodeSvg } from "./qr-decode.ts";
 
 const PUNCT = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
 const PASSWORD = new RegExp(`^[A-Za-z0-9${PUNCT.replace(/[\\\]^-]/g, "\\$&")}]{12}$`);
@@ -63,6 +64,46 @@ test("IP relays get user@[ip] and host hints even on standard ports", async () =
       [params.get("ih"), params.get("ip"), params.get("sh"), params.get("sp"), params.get("ic")],
       ["192.0.2.7", "993", "192.0.2.7", "465", "3"],
     );
+  } finally {
+    await h.close();
+  }
+});
+
+test("a relay named under localhost (npm start) is announced at its listen address, in /new and on the page", async () => {
+  // RFC 6761 §6.3: localhost names are loopback, but resolvers need not answer them
+  const h = await startHttp(
+    { mail_domain: "_chatrelay.localhost" },
+    { ports: { imaps: 2993, submissions: 2465 } },
+  );
+  try {
+    const body = JSON.parse((await request(h.httpsPort, { method: "POST", path: "/new" })).text);
+    assert.match(body.email, /^[a-z0-9]{9}@_chatrelay\.localhost$/);
+    const { params } = parseDclogin(body.dclogin_url);
+    assert.deepEqual(
+      ["ih", "ip", "is", "sh", "sp", "ss", "ic"].map((k) => params.get(k)),
+      ["127.0.0.1", "2993", "ssl", "127.0.0.1", "2465", "ssl", "3"],
+    );
+
+    // the page's QR code and button carry such a link, fresh on every visit
+    const seen = new Set<string>();
+    for (const path of ["/", "/index.html", "/"]) {
+      const r = await request(h.httpsPort, { path });
+      assert.equal(r.status, 200);
+      assert.equal(r.headers["cache-control"], "no-store");
+      const href = /<a class="button" href="([^"]+)">/.exec(r.text)?.[1]?.replace(/&amp;/g, "&");
+      assert.ok(href, r.text);
+      assert.equal(decodeSvg(r.text), href);
+      const { addr, params: p } = parseDclogin(href);
+      assert.match(addr, /^[a-z0-9]{9}@_chatrelay\.localhost$/);
+      assert.deepEqual(
+        [p.get("ih"), p.get("ip"), p.get("sh"), p.get("sp"), p.get("ic")],
+        ["127.0.0.1", "2993", "127.0.0.1", "2465", "3"],
+      );
+      assert.ok(!seen.has(addr));
+      seen.add(addr);
+      const login = await h.accounts.login(addr, p.get("p")!, "imap", "127.0.0.1");
+      assert.equal(login.ok, true);
+    }
   } finally {
     await h.close();
   }

@@ -26,12 +26,17 @@ function days(n: number): string {
   return n === 1 ? "1 day" : `${n} days`;
 }
 
-export function indexPage(config: Config): string {
+/**
+ * `login`: a dclogin: link with fresh credentials, for relays whose
+ * DCACCOUNT link cannot work (self-signed on an IP or a localhost name).
+ */
+export function indexPage(config: Config, login?: string): string {
   const d = config.mail_domain;
-  const link = accountLink(config);
+  const link = login ?? accountLink(config);
   const svg = qrSvg(link, { label: `QR code: ${link}` });
-  const self =
-    config.tls_mode === "self"
+  const self = login
+    ? `<p class="muted">This code carries a new address and password for this relay, which uses a self-signed certificate; reload the page for another one.</p>`
+    : config.tls_mode === "self"
       ? `<p class="muted">This relay uses a self-signed certificate. A <code>dclogin:</code> link for a new profile comes from <code>POST https://${html(d)}/new</code> (field <code>dclogin_url</code>).</p>`
       : "";
   return page({
