@@ -66,7 +66,7 @@ describe("one-click onboarding on a localhost-named relay", () => {
     const page = await https(relay.httpsPort, "GET", "/");
     const button = /<a class="button" href="([^"]+)">/.exec(page)?.[1]?.replace(/&amp;/g, "&");
     assert.ok(button?.startsWith("dclogin:"), "the page's button is a dclogin: link");
-    const bob = await onboard(button);
+    const bob = await onboard(button!);
     assert.match(bob.addr, /@_chatrelay\.localhost$/);
     assert.equal(await relay.relay.parts.accounts.exists(alice.addr), true);
     assert.equal(await relay.relay.parts.accounts.exists(bob.addr), true);
