@@ -1,7 +1,7 @@
 /**
- * DNS lookups (MX, TXT, A, AAAA) through node:dns, with errors reduced to what a mail
- * server acts on: the name does not exist, it has no record of the type, or a temporary
- * failure worth retrying later (RFC 5321 §5.1, RFC 2308).
+ * DNS lookups (MX, TXT, A, AAAA; CNAME, SRV and CAA for `dns --check`) through node:dns,
+ * with errors reduced to what a mail server acts on: the name does not exist, it has no
+ * record of the type, or a temporary failure worth retrying later (RFC 5321 §5.1, RFC 2308).
  */
 import { Resolver } from "node:dns/promises";
 
@@ -31,6 +31,28 @@ export interface DnsResolver {
   resolveTxt(name: string): Promise<string[][]>;
   resolve4(name: string): Promise<string[]>;
   resolve6(name: string): Promise<string[]>;
+}
+
+export interface SrvRecord {
+  priority: number;
+  weight: number;
+  port: number;
+  name: string;
+}
+
+/** node:dns's CAA answer: the flags byte as `critical` and one tag → value. */
+export interface CaaRecord {
+  critical: number;
+  issue?: string;
+  issuewild?: string;
+  iodef?: string;
+}
+
+/** The lookups `chatrelay dns --check` needs besides those of mail delivery. */
+export interface ZoneResolver extends DnsResolver {
+  resolveCname(name: string): Promise<string[]>;
+  resolveSrv(name: string): Promise<SrvRecord[]>;
+  resolveCaa(name: string): Promise<CaaRecord[]>;
 }
 
 export interface ResolverOptions {
@@ -66,7 +88,7 @@ function toDnsError(err: unknown, hostname: string, rrtype: string): DnsError {
  * `servers` are "host", "host:port", "[v6]" or "[v6]:port"; an empty list uses the
  * system resolver configuration. Throws a TypeError for a malformed server address.
  */
-export function createResolver(servers: string[], opts: ResolverOptions = {}): DnsResolver {
+export function createResolver(servers: string[], opts: ResolverOptions = {}): ZoneResolver {
   const timeoutMs = Math.max(1, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   // c-ares doubles the timeout on each retry: t + 2t stays within the budget with t = budget / 3.
   const resolver = new Resolver({ timeout: Math.max(1, Math.floor(timeoutMs / 3)), tries: TRIES });
@@ -97,5 +119,8 @@ export function createResolver(servers: string[], opts: ResolverOptions = {}): D
     resolveTxt: (name) => run("TXT", name, () => resolver.resolveTxt(name)),
     resolve4: (name) => run("A", name, () => resolver.resolve4(name)),
     resolve6: (name) => run("AAAA", name, () => resolver.resolve6(name)),
+    resolveCname: (name) => run("CNAME", name, () => resolver.resolveCname(name)),
+    resolveSrv: (name) => run("SRV", name, () => resolver.resolveSrv(name)),
+    resolveCaa: (name) => run("CAA", name, () => resolver.resolveCaa(name)),
   };
 }

@@ -20,6 +20,9 @@ export interface ZoneRecords {
   /** Either records of one string each (split into 255-byte strings on the wire), or records given as their strings. */
   TXT?: string[][] | string[];
   CNAME?: string;
+  SRV?: { priority: number; weight: number; port: number; target: string }[];
+  /** RFC 8659 §4.1: flags (128 = issuer critical), tag ("issue", "iodef", …) and value. */
+  CAA?: { flags: number; tag: string; value: string }[];
 }
 
 /** Lower-case name (no trailing dot) → records. Mutable: changes apply to the next query. */
@@ -128,6 +131,10 @@ function recordsOfType(name: string, type: string, records: ZoneRecords): Answer
       return (records.TXT ?? []).map((r) => ({ ...base, type, data: txtStrings(r) }));
     case "CNAME":
       return records.CNAME ? [{ ...base, type, data: records.CNAME }] : [];
+    case "SRV":
+      return (records.SRV ?? []).map((data) => ({ ...base, type, data }));
+    case "CAA":
+      return (records.CAA ?? []).map((data) => ({ ...base, type, data }));
     default:
       return [];
   }
