@@ -16,6 +16,7 @@ import { createHash } from "node:crypto";
 import { addressDomain } from "../config/domain.ts";
 import type { Config } from "../config/types.ts";
 import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics/metrics.ts";
 import { isOutOfSpace } from "../store/full.ts";
 import type { Store } from "../store/types.ts";
 import { Admission } from "./admission.ts";
@@ -45,6 +46,7 @@ export interface AccountsOptions {
   now?: () => number;
   /** The password hashing pool (tests pass a small one). */
   hashPool?: HashPool;
+  metrics?: Metrics;
 }
 
 export class AccountService implements Accounts {
@@ -58,6 +60,7 @@ export class AccountService implements Accounts {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly domainSuffix: string;
+  private readonly metrics: Metrics | undefined;
 
   constructor(opts: AccountsOptions) {
     this.config = opts.config;
@@ -68,6 +71,7 @@ export class AccountService implements Accounts {
     this.throttle = new LoginThrottle(opts.config);
     this.hashes = opts.hashPool ?? new HashPool();
     this.domainSuffix = `@${addressDomain(opts.config.mail_domain)}`;
+    this.metrics = opts.metrics;
   }
 
   /** Rules 2-5 of docs/reference-relay.md §2.2 for a lower-cased address; undefined when allowed. */
@@ -139,6 +143,7 @@ export class AccountService implements Accounts {
       const refusal = await this.admission.refusal();
       if (refusal) {
         this.log.warn({ reason: refusal }, "registration rejected");
+        this.metrics?.rejectedRegistrations.inc();
         return this.failure(ip, address, "nocreate", refusal, password);
       }
       if (!throttle.mayCreate(ip))
@@ -149,6 +154,7 @@ export class AccountService implements Accounts {
       created = result.created;
       if (created) {
         this.log.info("account created");
+        this.metrics?.createdAccounts.inc();
         this.remember(address, password);
       }
     }

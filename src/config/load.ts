@@ -182,6 +182,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
   const base: Config = {
     ...defaultConfig("_chatrelay.test", "<test>"),
     ...ports,
+    metrics_port: 0,
     tls_mode: "self",
     listen_address: "127.0.0.1",
     push_url: "",

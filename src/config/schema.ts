@@ -249,6 +249,7 @@ export const SCHEMA: Schema = {
   imaps_port: port(993, "IMAP port with implicit TLS."),
   https_port: port(443, "HTTPS port (website, /new, /mxdeliv; also IMAP and SMTP by ALPN)."),
   http_port: port(80, "HTTP port (redirects to HTTPS, ACME challenges)."),
+  metrics_port: port(3903, "Port of the Prometheus metrics listener on mtail_address (GET /metrics)."),
   data_dir: own({
     parse: v.path,
     default: "/var/lib/chatrelay",

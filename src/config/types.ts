@@ -60,6 +60,8 @@ export interface Config {
   imaps_port: number;
   https_port: number;
   http_port: number;
+  /** Port of the metrics listener on mtail_address (3903 as in the reference relay). */
+  metrics_port: number;
   /** Folder for the SQLite database, message files, keys and certificates. */
   data_dir: string;
   push_url: string;

@@ -5,6 +5,7 @@
 import type { Config } from "../config/types.ts";
 import type { EventBus } from "../events/bus.ts";
 import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics/metrics.ts";
 import { stripForLocalDelivery } from "../policy/rewrite.ts";
 import type { Store } from "../store/types.ts";
 
@@ -26,6 +27,7 @@ export class LocalDelivery {
     private readonly bus: EventBus,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
+    private readonly metrics?: Metrics,
   ) {}
 
   async deliver(recipients: string[], message: Buffer, sender: string): Promise<LocalResult> {
@@ -33,6 +35,7 @@ export class LocalDelivery {
     const data = stripForLocalDelivery(message);
     await Promise.all(unique.map((r) => this.makeRoom(r, data.length)));
     const stored = await this.store.deliver(unique, { data, internalDate: this.now() });
+    const committedAt = performance.now();
     const from = sender.toLowerCase();
     for (const [address, record] of stored) {
       this.bus.publish({
@@ -41,8 +44,10 @@ export class LocalDelivery {
         mailboxId: record.mailboxId,
         records: [record],
         sender: from,
+        committedAt,
       });
     }
+    this.metrics?.deliveredMail.inc(stored.size);
     return {
       delivered: [...stored.keys()],
       unknown: unique.filter((r) => !stored.has(r)),
@@ -57,6 +62,7 @@ export class LocalDelivery {
     const limit = this.config.max_mailbox_size;
     const used = await this.store.usedBytes(address);
     if (used + incoming <= limit) return;
+    this.metrics?.quotaExceeded.inc();
     const target = limit * TRIM_TARGET - incoming;
     const cutoff = this.now() - KEEP_YOUNGER_THAN_MS;
     const victims = new Map<number, number[]>();
@@ -75,6 +81,10 @@ export class LocalDelivery {
       removed += gone.length;
       if (gone.length) this.bus.publish({ kind: "expunge", address, mailboxId, uids: gone });
     }
-    if (removed) this.log.info({ removed }, "quota: removed old messages to make room");
+    if (removed) {
+      this.log.info({ removed }, "quota: removed old messages to make room");
+      this.metrics?.quotaExpireRuns.inc();
+      this.metrics?.quotaExpireRemovedFiles.inc(removed);
+    }
   }
 }

@@ -15,6 +15,7 @@
 import { addressDomain, isIpDomain, isLocalDomain } from "../config/domain.ts";
 import type { Config } from "../config/types.ts";
 import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics/metrics.ts";
 import { checkIncoming, checkIpLiteral, checkOutgoing, checkSender } from "../policy/gate.ts";
 import { Gcra } from "../policy/gcra.ts";
 import { rewriteSubmitted } from "../policy/rewrite.ts";
@@ -48,6 +49,7 @@ export interface DeliveryDeps {
   verifier: DkimVerifier | null;
   outbound: Outbound | null;
   now?: () => number;
+  metrics?: Metrics;
 }
 
 const OK: Reply = { code: 250, text: "2.0.0 OK" };
@@ -85,6 +87,19 @@ export class Delivery {
   }
 
   async accept(envelope: Envelope, message: Buffer, origin: Origin): Promise<Reply> {
+    const started = performance.now();
+    const reply = await this.decide(envelope, message, origin);
+    const metrics = this.deps.metrics;
+    if (metrics && origin.kind !== "internal") {
+      metrics.replied(origin.kind === "submission" ? "outgoing" : "incoming", reply.code);
+      // called when DATA has ended: this is the submitter's wait for the 250
+      if (origin.kind === "submission" && reply.code < 300)
+        metrics.submissionLatency.observe((performance.now() - started) / 1000);
+    }
+    return reply;
+  }
+
+  private async decide(envelope: Envelope, message: Buffer, origin: Origin): Promise<Reply> {
     try {
       if (origin.kind === "submission") return await this.submitted(envelope, message);
       if (origin.kind === "mx") return await this.incoming(envelope, message, origin.peerIp);
@@ -97,8 +112,13 @@ export class Delivery {
   }
 
   private async submitted(envelope: Envelope, message: Buffer): Promise<Reply> {
-    const verdict = checkOutgoing({ mailFrom: envelope.mailFrom, recipients: envelope.recipients, message });
-    if (!verdict.ok) return { code: verdict.code, text: verdict.text };
+    const verdict = checkOutgoing({
+      mailFrom: envelope.mailFrom,
+      recipients: envelope.recipients,
+      message,
+      onFiltered: (what) => this.deps.metrics?.filtered("outgoing", what),
+    });
+    if (!verdict.ok) return this.refused(verdict);
     return this.route(envelope, rewriteSubmitted(message), true);
   }
 
@@ -111,8 +131,9 @@ export class Delivery {
       message,
       // every account gets enforceE2EEincoming at creation (docs/reference-relay.md §3.4 step 5)
       enforceE2EE: () => true,
+      onFiltered: (what) => this.deps.metrics?.filtered("incoming", what),
     });
-    if (!verdict.ok) return { code: verdict.code, text: verdict.text };
+    if (!verdict.ok) return this.refused(verdict);
     if (verdict.needs === "ip-literal") {
       const ip = checkIpLiteral(verdict.fromDomain, peerIp);
       if (!ip.ok) return { code: ip.code, text: ip.text };
@@ -122,6 +143,11 @@ export class Delivery {
       if (!dkim.ok) return { code: dkim.code, text: dkim.text };
     }
     return this.route({ mailFrom: verdict.envelopeFrom, recipients: local }, message, false);
+  }
+
+  private refused(verdict: { code: number; text: string }): Reply {
+    if (verdict.code === 523) this.deps.metrics?.rejectedUnencrypted.inc();
+    return { code: verdict.code, text: verdict.text };
   }
 
   /**
@@ -138,9 +164,10 @@ export class Delivery {
     const signer = ours ? this.deps.signer : null;
     const [, stored] = await Promise.all([
       remote.length
-        ? (signer ? signer.sign(message) : Promise.resolve(message)).then((out) =>
-            this.deps.outbound!.enqueue({ mailFrom: envelope.mailFrom, recipients: remote }, out),
-          )
+        ? (signer ? signer.sign(message) : Promise.resolve(message)).then((out) => {
+            if (signer) this.deps.metrics?.dkimSigned.inc();
+            return this.deps.outbound!.enqueue({ mailFrom: envelope.mailFrom, recipients: remote }, out);
+          })
         : undefined,
       local.length ? this.deps.local.deliver(local, message, envelope.mailFrom) : undefined,
     ]);
@@ -170,6 +197,7 @@ export class Delivery {
     });
     try {
       await this.route({ mailFrom: "", recipients: [to] }, dsn, true);
+      this.deps.metrics?.bounces.inc();
     } catch (e) {
       this.deps.log.warn({ err: (e as Error).message }, "could not deliver a bounce");
     }

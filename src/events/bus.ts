@@ -14,6 +14,8 @@ export type MailboxEvent =
       origin?: unknown;
       /** Set for deliveries (not APPEND/COPY): the envelope sender, "" for bounces. */
       sender?: string;
+      /** Deliveries: performance.now() when the store said durable (commit-to-EXISTS metric). */
+      committedAt?: number;
     }
   | { kind: "expunge"; address: string; mailboxId: number; uids: number[]; origin?: unknown }
   | { kind: "flags"; address: string; mailboxId: number; records: MessageRecord[]; origin?: unknown }

@@ -11,6 +11,7 @@
 import type { Config } from "../config/types.ts";
 import type { EventBus } from "../events/bus.ts";
 import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics/metrics.ts";
 import type { MessageRecord, Store } from "../store/types.ts";
 
 const DAY_MS = 86_400_000;
@@ -32,6 +33,7 @@ export interface ExpiryOptions {
   now?: number;
   /** Report only, change nothing. */
   dryRun?: boolean;
+  metrics?: Metrics;
 }
 
 /** Which messages of one account go, by the rules above (pure). */
@@ -90,6 +92,11 @@ export async function expire(opts: ExpiryOptions): Promise<ExpiryReport> {
     }
   }
   log.info(report, opts.dryRun ? "expiry (dry run)" : "expiry done");
+  if (!opts.dryRun && opts.metrics) {
+    opts.metrics.expiryRuns.inc();
+    opts.metrics.expiryRemovedMessages.inc(report.messagesRemoved);
+    opts.metrics.expiryRemovedAccounts.inc(report.accountsRemoved);
+  }
   return report;
 }
 

@@ -4,6 +4,7 @@ import type { Accounts } from "../accounts/types.ts";
 import type { Config } from "../config/types.ts";
 import type { EventBus } from "../events/bus.ts";
 import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics/metrics.ts";
 import type { BodyBudget } from "../net/body-budget.ts";
 import type { Store } from "../store/types.ts";
 
@@ -32,6 +33,7 @@ export interface ServerContext {
   bodies: BodyBudget;
   /** Tunables; tests may shorten them. */
   limits: SessionLimits;
+  metrics?: Metrics;
 }
 
 export interface SessionLimits {

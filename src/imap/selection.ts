@@ -61,6 +61,8 @@ export class Selection {
     if (this.owner.idling) {
       const updates = v.flush(true);
       if (updates) this.owner.writeUnsolicited(updates);
+      if (updates && e.kind === "exists" && e.committedAt !== undefined)
+        this.owner.ctx.metrics?.commitToExists.observe((performance.now() - e.committedAt) / 1000);
     }
   };
 

@@ -54,6 +54,7 @@ import type { Accounts } from "../accounts/types.ts";
 import type { Config } from "../config/types.ts";
 import type { EventBus } from "../events/bus.ts";
 import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics/metrics.ts";
 import { BodyBudget } from "../net/body-budget.ts";
 import { ConnectionLimiter, limitConnections } from "../net/connection-limit.ts";
 import type { Store } from "../store/types.ts";
@@ -72,6 +73,7 @@ export interface ImapDeps {
   bodies?: BodyBudget;
   /** Overrides of session limits (tests). */
   limits?: Partial<SessionLimits>;
+  metrics?: Metrics;
 }
 
 export class ImapServer {
@@ -106,6 +108,7 @@ export class ImapServer {
         handshakeTimeout: deps.config.tls_handshake_timeout * 1000,
         ...deps.limits,
       },
+      metrics: deps.metrics,
     };
     this.limiter = new ConnectionLimiter(deps.config.max_connections_per_ip);
   }
@@ -165,6 +168,13 @@ export class ImapServer {
 
   get sessionCount(): number {
     return this.ctx.sessions.size;
+  }
+
+  /** Sessions in IDLE now (metrics; counted when asked). */
+  get idleCount(): number {
+    let n = 0;
+    for (const s of this.ctx.sessions) if ((s as Session).idling) n++;
+    return n;
   }
 
   private accept(socket: net.Socket, starttls: boolean): void {

@@ -15,11 +15,19 @@ import { ACCEPT, ENCRYPTION_NEEDED, reject, type Verdict } from "./verdict.ts";
 
 export type { Verdict } from "./verdict.ts";
 
+/**
+ * What the encryption check saw (filtermail's "Filtering encrypted mail." and
+ * "Filtering unencrypted mail." lines, counted by metrics); not reported for a
+ * message refused before that check (parse error, bad From).
+ */
+export type Filtered = "encrypted" | "unencrypted" | "mailer-daemon";
+
 export interface OutgoingInput {
   /** Envelope sender (MAIL FROM), already the authenticated login. */
   mailFrom: string;
   recipients: readonly string[];
   message: Buffer;
+  onFiltered?: (what: Filtered) => void;
 }
 
 export interface IncomingInput {
@@ -28,6 +36,7 @@ export interface IncomingInput {
   message: Buffer;
   /** True if the recipient's mailbox refuses cleartext (`enforceE2EEincoming`). */
   enforceE2EE: (recipient: string) => boolean;
+  onFiltered?: (what: Filtered) => void;
 }
 
 export interface IncomingFacts {
@@ -93,7 +102,9 @@ export function checkOutgoing(input: OutgoingInput): Verdict {
   if (input.mailFrom.toLowerCase() !== fromAddress) {
     return reject(500, `Invalid FROM <${echo(fromAddress)}> for <${echo(input.mailFrom)}>`);
   }
-  if (isEncrypted(shape, "outgoing") || isSecureJoin(shape)) return ACCEPT;
+  const encrypted = isEncrypted(shape, "outgoing") || isSecureJoin(shape);
+  input.onFiltered?.(encrypted ? "encrypted" : "unencrypted");
+  if (encrypted) return ACCEPT;
   if (isSelfSentSetupMessage(shape, fromAddress, input.recipients)) return ACCEPT;
   return ENCRYPTION_NEEDED;
 }
@@ -117,8 +128,13 @@ export function checkIncoming(input: IncomingInput): IncomingVerdict {
   // filtermail#67: a forwarder (SRS) may change MAIL FROM; do not reject,
   // but drop the envelope sender so no bounce goes to a forged address.
   if (input.mailFrom.toLowerCase() !== address) facts.envelopeFrom = "";
-  if (isEncrypted(shape, "incoming") || isSecureJoin(shape)) return { ...ACCEPT, ...facts };
-  if (isMailerDaemonReport(shape, address)) return { ...ACCEPT, ...facts };
+  if (isEncrypted(shape, "incoming") || isSecureJoin(shape)) {
+    input.onFiltered?.("encrypted");
+    return { ...ACCEPT, ...facts };
+  }
+  const bounce = isMailerDaemonReport(shape, address);
+  input.onFiltered?.(bounce ? "mailer-daemon" : "unencrypted");
+  if (bounce) return { ...ACCEPT, ...facts };
   if (input.recipients.some((r) => input.enforceE2EE(r))) return { ...ENCRYPTION_NEEDED, ...facts };
   return { ...ACCEPT, ...facts };
 }

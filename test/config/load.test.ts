@@ -81,6 +81,7 @@ test("defaults of a real install with only mail_domain set", () => {
     imaps_port: 993,
     https_port: 443,
     http_port: 80,
+    metrics_port: 3903,
     data_dir: "/var/lib/chatrelay",
     push_url: "https://notifications.delta.chat/notify",
     tls_mode: "acme",
@@ -156,7 +157,7 @@ test("colons, upper-case keys, ; comments, multi-line privacy texts, the referen
 test("every chatrelay key set; [DEFAULT] supplies values; relative paths resolve against the file's folder", () => {
   const path = fixture("chatrelay-all.ini");
   const { config, warnings } = loadConfig(path);
-  assert.deepEqual(warnings, [`${path}:70: [deploy]: unknown section, ignored`]);
+  assert.deepEqual(warnings, [`${path}:71: [deploy]: unknown section, ignored`]);
   assert.deepEqual(config, {
     source: path,
     mail_domain: "relay.example.com",
@@ -196,6 +197,7 @@ test("every chatrelay key set; [DEFAULT] supplies values; relative paths resolve
     imaps_port: 10993,
     https_port: 10443,
     http_port: -1,
+    metrics_port: 13903,
     data_dir: `${fixtures}/state`,
     push_url: "https://push.example.com/notify",
     tls_mode: "external",
@@ -622,6 +624,7 @@ test("testConfig: ephemeral ports on loopback, a fresh data folder unless given"
     assert.ok(existsSync(c.data_dir));
     assert.equal(c.nocreate_file, join(c.data_dir, "nocreate"));
     assert.equal(c.push_url, "");
+    assert.equal(c.metrics_port, 0);
     assert.notEqual(testConfig({ data_dir: c.data_dir, max_message_size: 5 }).data_dir, undefined);
     assert.equal(testConfig({ data_dir: c.data_dir, max_message_size: 5 }).max_message_size, 5);
     assert.equal(testConfig({ data_dir: c.data_dir }).data_dir, c.data_dir);

@@ -23,6 +23,7 @@ import type { Config } from "../../config/types.ts";
 import { isPublicAddress } from "../../dns/address-class.ts";
 import type { DnsResolver } from "../../dns/resolver.ts";
 import type { Logger } from "../../log.ts";
+import type { Metrics } from "../../metrics/metrics.ts";
 import type { Job, Store } from "../../store/types.ts";
 import type { FailedRecipient } from "../bounce.ts";
 import type { Outbound } from "../pipeline.ts";
@@ -70,6 +71,7 @@ export interface OutboundDeps {
   /** Extra trusted CAs (tests, private PKI). */
   ca?: string[];
   timeoutMs?: number;
+  metrics?: Metrics;
 }
 
 /** Exponential backoff with ±25 % jitter: ~1 min, 2, 4, … capped at 1 h. */
@@ -201,9 +203,13 @@ export class OutboundQueue implements Outbound {
     const failed: FailedRecipient[] = [];
     const retry: string[] = [];
     let lastError = payload.lastError;
+    let delivered = 0;
     for (const rcpt of payload.recipients) {
       const reply = replies.get(rcpt) ?? { code: 451, text: "4.4.1 No answer from any MX host" };
-      if (reply.code >= 200 && reply.code < 300) continue;
+      if (reply.code >= 200 && reply.code < 300) {
+        delivered++;
+        continue;
+      }
       if (reply.code >= 500)
         failed.push({
           recipient: rcpt,
@@ -224,6 +230,15 @@ export class OutboundQueue implements Outbound {
           status: "4.4.7",
           diagnostic: `${lastError ?? "451 4.4.7 Delivery time expired"} (gave up after the queue lifetime)`,
         });
+    }
+    const metrics = this.deps.metrics;
+    if (metrics) {
+      if (delivered) {
+        metrics.outbound.inc({ result: "delivered" }, delivered);
+        metrics.outboundDelivery.observe(Math.max(0, this.now() - job.createdAt) / 1000);
+      }
+      if (failed.length) metrics.outbound.inc({ result: "bounced" }, failed.length);
+      if (retry.length) metrics.outbound.inc({ result: "deferred" }, retry.length);
     }
     if (failed.length) {
       // The recipient domain says who writes to whom: debug only (src/log.ts).
