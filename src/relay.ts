@@ -8,16 +8,19 @@ import { AccountService } from "./accounts/accounts.ts";
 import type { Config } from "./config/types.ts";
 import { createSigner, createVerifier } from "./delivery/dkim.ts";
 import { LocalDelivery } from "./delivery/local.ts";
-import { OutboundQueue } from "./delivery/outbound/queue.ts";
+import { OUTBOUND_QUEUE, OutboundQueue } from "./delivery/outbound/queue.ts";
 import { Delivery } from "./delivery/pipeline.ts";
+import { addressClass } from "./dns/address-class.ts";
 import { createResolver } from "./dns/resolver.ts";
 import { LocalEventBus } from "./events/bus.ts";
 import { ExpiryTimer } from "./expire/expire.ts";
 import { HttpService } from "./http/server.ts";
 import { ImapServer } from "./imap/server.ts";
 import type { Logger } from "./log.ts";
+import { listenMetrics } from "./metrics/listener.ts";
+import { Metrics, type Protocol } from "./metrics/metrics.ts";
 import { BodyBudget } from "./net/body-budget.ts";
-import { PushNotifier } from "./push/notifier.ts";
+import { PUSH_QUEUE, PushNotifier } from "./push/notifier.ts";
 import { SmtpService } from "./smtp/server.ts";
 import { openStore } from "./store/open.ts";
 import type { Store } from "./store/types.ts";
@@ -25,7 +28,38 @@ import { loadTlsMaterial, StartupError } from "./tls/material.ts";
 
 export { StartupError };
 
-export type ListenerName = "smtp" | "submission" | "submissions" | "imap" | "imaps" | "https" | "http";
+export type ListenerName =
+  | "smtp"
+  | "submission"
+  | "submissions"
+  | "imap"
+  | "imaps"
+  | "https"
+  | "http"
+  | "metrics";
+
+/** What each listener counts as in the connections gauge. */
+const PROTOCOL: Partial<Record<ListenerName, Protocol>> = {
+  smtp: "mx",
+  submission: "submission",
+  submissions: "submission",
+  imap: "imap",
+  imaps: "imap",
+  https: "https",
+  http: "http",
+};
+
+/**
+ * The metrics listener has neither TLS nor authentication: loopback, private
+ * (RFC 1918, RFC 4193) and link-local addresses only (dns/address-class.ts).
+ */
+function checkMetricsAddress(address: string): void {
+  const cls = addressClass(address);
+  if (cls === "loopback" || cls === "private" || cls === "link-local") return;
+  throw new StartupError(
+    `mtail_address ${address}: the metrics listener needs a loopback, private or link-local address, not ${cls === "invalid" ? "this" : `a ${cls}`} one`,
+  );
+}
 
 export interface RelayParts {
   config: Config;
@@ -40,6 +74,7 @@ export interface RelayParts {
   http: HttpService;
   push: PushNotifier;
   expiry: ExpiryTimer;
+  metrics: Metrics;
 }
 
 /** Turns "address in use" and friends into one clear start-up line. */
@@ -68,6 +103,7 @@ export interface RelayOptions {
 export class Relay {
   readonly ports: Partial<Record<ListenerName, number>> = {};
   private readonly servers: Server[] = [];
+  private readonly listeners: Array<[ListenerName, Server]> = [];
 
   private constructor(readonly parts: RelayParts) {}
 
@@ -86,31 +122,34 @@ export class Relay {
     } catch (e) {
       throw new StartupError(`cannot create data_dir ${config.data_dir}: ${(e as Error).message}`);
     }
+    if (config.mtail_address) checkMetricsAddress(config.mtail_address);
     const tls = await loadTlsMaterial(config);
     const store = await openStore(config.data_dir, { log, onCorrupt: opts.onStoreCorrupt });
     const bus = new LocalEventBus();
-    const accounts = new AccountService({ config, store, log });
+    const metrics = new Metrics();
+    const accounts = new AccountService({ config, store, log, metrics });
     const resolver = createResolver(config.dns_servers);
     const signer = await createSigner(config);
     const verifier = createVerifier(config);
-    const local = new LocalDelivery(config, store, bus, log);
+    const local = new LocalDelivery(config, store, bus, log, Date.now, metrics);
     const outbound: OutboundQueue = new OutboundQueue({
       config,
       store,
       dns: resolver,
       log,
       ca: opts.outboundCa,
+      metrics,
       onFailed: (mailFrom, message, failed) => delivery.bounce(mailFrom, message, failed),
     });
-    const delivery: Delivery = new Delivery({ config, log, local, signer, verifier, outbound });
+    const delivery: Delivery = new Delivery({ config, log, local, signer, verifier, outbound, metrics });
     // one budget for message bodies in memory, over SMTP, /mxdeliv and IMAP APPEND
     const bodies = new BodyBudget(config.max_buffered_bytes, config.max_message_size);
-    const imap = new ImapServer({ config, store, accounts, bus, log, tls, bodies });
+    const imap = new ImapServer({ config, store, accounts, bus, log, tls, bodies, metrics });
     const smtp = new SmtpService({ config, accounts, delivery, log, tls, bodies });
     const ports = (): Partial<Record<string, number>> => relay.ports;
     const http = new HttpService({ config, accounts, delivery, log, tls, imap, smtp, ports, bodies });
     const push = new PushNotifier({ config, store, bus, log });
-    const expiry = new ExpiryTimer({ config, store, bus, log });
+    const expiry = new ExpiryTimer({ config, store, bus, log, metrics });
     // A removed account's cached login must not let its old password into a re-registered address.
     bus.subscribeAll((e) => {
       if (e.kind !== "account-removed") return;
@@ -130,6 +169,13 @@ export class Relay {
       http,
       push,
       expiry,
+      metrics,
+    });
+    metrics.sample({
+      connections: () => relay.connections(),
+      idleSessions: () => imap.idleCount,
+      outboundQueue: async () => (await store.listJobs(OUTBOUND_QUEUE)).length,
+      pushQueue: async () => (await store.listJobs(PUSH_QUEUE)).length,
     });
     const host = config.listen_address;
     try {
@@ -150,6 +196,7 @@ export class Relay {
       );
       await relay.listen("https", config.https_port, () => http.listenHttps(config.https_port, host));
       await relay.listen("http", config.http_port, () => http.listenHttp(config.http_port, host));
+      if (config.mtail_address) await relay.listenMetrics();
       await push.start();
       outbound.start();
       expiry.start();
@@ -174,7 +221,34 @@ export class Relay {
     if (port < 0) return;
     const server = await bound(name, this.parts.config.listen_address, port, start);
     this.servers.push(server);
+    this.listeners.push([name, server]);
     this.ports[name] = (server.address() as AddressInfo).port;
+  }
+
+  /** GET /metrics on mtail_address (never a public address: checked first thing in start). */
+  private async listenMetrics(): Promise<void> {
+    const { config, metrics } = this.parts;
+    if (config.metrics_port < 0) return;
+    metrics.enableProcessMetrics();
+    const host = config.mtail_address;
+    const server = await bound("metrics", host, config.metrics_port, () =>
+      listenMetrics(metrics, config.metrics_port, host),
+    );
+    this.servers.push(server);
+    this.ports.metrics = (server.address() as AddressInfo).port;
+  }
+
+  /** Open connections per protocol (metrics); 443's IMAP and SMTP by ALPN count as https. */
+  private async connections(): Promise<Partial<Record<Protocol, number>>> {
+    const counts: Partial<Record<Protocol, number>> = {};
+    const each = this.listeners.map(async ([name, server]) => {
+      const protocol = PROTOCOL[name];
+      if (!protocol) return;
+      const n = await new Promise<number>((resolve) => server.getConnections((e, c) => resolve(e ? 0 : c)));
+      counts[protocol] = (counts[protocol] ?? 0) + n;
+    });
+    await Promise.all(each);
+    return counts;
   }
 
   /** Drains sessions, then closes the store. */
