@@ -24,6 +24,7 @@ import { PUSH_QUEUE, PushNotifier } from "./push/notifier.ts";
 import { SmtpService } from "./smtp/server.ts";
 import { openStore } from "./store/open.ts";
 import type { Store } from "./store/types.ts";
+import { AcmeManager } from "./tls/acme.ts";
 import { loadTlsMaterial, StartupError } from "./tls/material.ts";
 
 export { StartupError };
@@ -75,6 +76,8 @@ export interface RelayParts {
   push: PushNotifier;
   expiry: ExpiryTimer;
   metrics: Metrics;
+  /** The built-in ACME client (tls_mode acme). */
+  acme?: AcmeManager;
 }
 
 /** Turns "address in use" and friends into one clear start-up line. */
@@ -98,6 +101,8 @@ export interface RelayOptions {
   outboundCa?: string[];
   /** SQLite reported the database file damaged (serve exits so that it is restarted). */
   onStoreCorrupt?: (err: unknown) => void;
+  /** CAs trusted for the ACME server's own HTTPS (tests against a local ACME server). */
+  acmeCa?: string[];
 }
 
 export class Relay {
@@ -200,6 +205,19 @@ export class Relay {
       await push.start();
       outbound.start();
       expiry.start();
+      if (config.tls_mode === "acme") {
+        // after the listeners: the challenges are answered on 80 and 443
+        relay.parts.acme = new AcmeManager({
+          config,
+          log,
+          http01: http.acme,
+          tlsAlpn01: http.acmeTls,
+          listening: () => ({ http: relay.ports.http !== undefined, https: relay.ports.https !== undefined }),
+          install: ({ key, cert }) => relay.installCertificate(key, cert),
+          ca: opts.acmeCa,
+        });
+        await relay.parts.acme.start();
+      }
     } catch (e) {
       await relay.stop();
       throw e;
@@ -210,10 +228,15 @@ export class Relay {
   /** Re-reads the certificate (external mode: after a renewal) and hands it to every listener. */
   async reloadCertificate(): Promise<void> {
     const { key, cert } = await loadTlsMaterial(this.parts.config);
+    this.installCertificate(key, cert);
+    this.parts.log.info("certificate reloaded");
+  }
+
+  /** New handshakes on every listener (and IMAP STARTTLS) use this certificate; open sessions keep theirs. */
+  installCertificate(key: string, cert: string): void {
     this.parts.imap.setCertificate(key, cert);
     this.parts.smtp.setCertificate(key, cert);
     this.parts.http.setCertificate(key, cert);
-    this.parts.log.info("certificate reloaded");
   }
 
   private async listen(name: ListenerName, port: number, start: () => Promise<Server>): Promise<void> {
@@ -255,6 +278,7 @@ export class Relay {
   async stop(graceMs = 5000): Promise<void> {
     const { imap, smtp, http, push, outbound, expiry, store, accounts } = this.parts;
     expiry.stop();
+    this.parts.acme?.stop();
     await Promise.all([imap.close(graceMs), smtp.close(), http.close()]);
     await Promise.all([push.stop(), outbound.stop()]);
     for (const s of this.servers) s.close();

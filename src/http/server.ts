@@ -23,6 +23,7 @@ import type { Config } from "../config/types.ts";
 import type { Logger } from "../log.ts";
 import { BodyBudget } from "../net/body-budget.ts";
 import { ConnectionLimiter, limitConnections } from "../net/connection-limit.ts";
+import { ALPN_ACME, AlpnChallenges } from "../tls/alpn-challenge.ts";
 import { CLIENT_TLS_OPTIONS } from "../tls/policy.ts";
 import { ACME_CHALLENGE_PREFIX, AcmeChallenges } from "./acme-challenge.ts";
 import { HttpsApp } from "./app.ts";
@@ -82,6 +83,8 @@ const HTTP_REFUSAL = "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nC
 
 export class HttpService {
   readonly acme: AcmeChallenges;
+  /** TLS-ALPN-01 challenge certificates (RFC 8737), set by the ACME client in tls/. */
+  readonly acmeTls = new AlpnChallenges();
   private readonly app: HttpsApp;
   private readonly httpsHandler: HttpServer;
   private readonly tlsServers: TlsServer[] = [];
@@ -131,7 +134,8 @@ export class HttpService {
       minVersion: "TLSv1.2",
       ...CLIENT_TLS_OPTIONS,
       handshakeTimeout: this.deps.config.tls_handshake_timeout * 1000,
-      ALPNCallback: ({ protocols }) => selectAlpn(protocols),
+      // ALPN routing, and the TLS-ALPN-01 certificate while an ACME challenge is pending
+      ...this.acmeTls.serverOptions(selectAlpn),
     });
     server.on("connection", (raw: Socket) => {
       this.handshaking.add(raw);
@@ -186,6 +190,11 @@ export class HttpService {
 
   private route(socket: TLSSocket): void {
     const protocol = socket.alpnProtocol;
+    // RFC 8737 §3: a TLS-ALPN-01 validation ends with the handshake
+    if (protocol === ALPN_ACME) {
+      socket.end();
+      return;
+    }
     if (protocol === ALPN_IMAP || protocol === ALPN_SMTP) {
       // the client ports' TLS floor (docs/reference-relay.md §1.2: TLS 1.3 on 993/465), HTTPS keeps 1.2
       if (this.deps.config.tls_min_version_client === "TLSv1.3" && socket.getProtocol() !== "TLSv1.3") {

@@ -2,12 +2,15 @@
  * The relay's certificate and key, by TLS mode (docs/reference-relay.md §5.6):
  * - self: generated once into <data_dir>/tls/ (EC P-256, SANs <d>, www.<d>, mta-sts.<d>);
  * - external: the operator's files from tls_external_cert_and_key;
- * - acme: not built in yet; start-up says so.
+ * - acme: the certificate the built-in ACME client stored (acme.ts), or until
+ *   it has one a temporary self-signed certificate, kept in memory only, so that
+ *   ports 80 and 443 can answer the ACME challenges.
  */
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isIpDomain } from "../config/domain.ts";
 import type { Config } from "../config/types.ts";
+import { readStoredCertificate } from "./acme-files.ts";
 import { type KeyAndCert, selfSignedCertificate } from "./selfsigned.ts";
 
 export class StartupError extends Error {}
@@ -41,8 +44,9 @@ export async function loadTlsMaterial(config: Config): Promise<KeyAndCert> {
     }
   }
   if (config.tls_mode === "acme")
-    throw new StartupError(
-      "tls_mode acme is not built in yet: set tls_external_cert_and_key (e.g. certbot's files) or use a _-prefixed domain for self-signed mode",
+    return (
+      (await readStoredCertificate(config.data_dir)) ??
+      (await selfSignedCertificate(certificateNames(config.mail_domain), 1))
     );
   const dir = join(config.data_dir, "tls");
   const certPath = join(dir, "cert.pem");

@@ -38,11 +38,14 @@ let counter = 0;
 
 export async function startTestRelay(
   overrides: Partial<Config> = {},
-  opts: { log?: Logger; keepDataDir?: boolean; outboundCa?: string[] } = {},
+  opts: { log?: Logger; keepDataDir?: boolean; outboundCa?: string[]; acmeCa?: string[] } = {},
 ): Promise<TestRelay> {
   const dataDir = overrides.data_dir ?? mkdtempSync(join(tmpdir(), "chatrelay-test-"));
   const config = testConfig({ ...overrides, data_dir: dataDir });
-  const relay = await Relay.start(config, opts.log ?? silentLogger, { outboundCa: opts.outboundCa });
+  const relay = await Relay.start(config, opts.log ?? silentLogger, {
+    outboundCa: opts.outboundCa,
+    acmeCa: opts.acmeCa,
+  });
   const p = relay.ports;
   return {
     relay,
