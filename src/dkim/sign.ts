@@ -2,6 +2,18 @@
  * DKIM signing (RFC 6376 §5) the way chatmail's OpenDKIM is set up: rsa-sha256,
  * c=relaxed/simple, the usual header fields plus Autocrypt and Content-Type, and
  * oversigning of From, Subject, To, … so that no such field can be added in transit.
+ *
+ * Why our own signer and not mailauth's `dkimSign` (we verify with mailauth):
+ * - It cannot oversign: it puts into h= only the fields the message has, however often
+ *   its headerList names them. The reference's OpenDKIM oversigns (chatmail/relay
+ *   cmdeploy/src/cmdeploy/opendkim/opendkim.conf, OversignHeaders), and without it an
+ *   Autocrypt or From field added above the signed one passes (test/dkim/oversign.test.ts).
+ * - It is 3-6 times slower and allocates ten times the V8 heap per signature: it parses
+ *   the PEM key for every signature and scans the header byte by byte
+ *   (`npm run bench -- dkim-sign`, figures in docs/benchmarks.md).
+ * Interop: python3-dkim (test/dkim/interop.test.ts) and OpenDKIM itself
+ * (test/dkim/opendkim.test.ts) verify our signatures; Postfix delivery keeps them valid
+ * (test/interop/postfix.test.ts).
  */
 import { createPrivateKey, type KeyObject, sign } from "node:crypto";
 import { domainToASCII } from "node:url";
