@@ -15,9 +15,15 @@ export async function runServe(configPath: string | undefined): Promise<number> 
   // Signal handlers come first, so a signal during start-up still stops cleanly.
   let signalled: ((signal: string) => void) | undefined;
   let early: string | undefined;
-  let count = 0;
+  let first: number | undefined;
   const onSignal = (signal: string) => {
-    if (++count > 1) process.exit(1);
+    // A second signal forces the exit, but not within a second of the first: npm
+    // forwards the terminal's Ctrl-C to its child, so one keypress arrives twice.
+    if (first !== undefined) {
+      if (Date.now() - first > 1000) process.exit(1);
+      return;
+    }
+    first = Date.now();
     if (signalled) signalled(signal);
     else early = signal;
   };

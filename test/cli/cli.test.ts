@@ -1,10 +1,19 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { alive, descendants } from "../support/process-tree.ts";
 
 const BIN = new URL("../../bin/chatrelay.js", import.meta.url).pathname;
 
@@ -119,6 +128,45 @@ describe("chatrelay command line", () => {
     } finally {
       child.kill("SIGINT");
       await new Promise((resolve) => child.once("exit", resolve));
+    }
+  });
+
+  test("npm start stops with all its processes and frees its ports on SIGTERM and on Ctrl-C", async () => {
+    const repo = new URL("../../", import.meta.url).pathname;
+    for (const how of ["SIGTERM to npm", "Ctrl-C"] as const) {
+      // the real package.json and bin/, with the embedded default's ./data in a temporary folder
+      const cwd = mkdtempSync(join(dir, "npm-start-"));
+      copyFileSync(join(repo, "package.json"), join(cwd, "package.json"));
+      symlinkSync(join(repo, "bin"), join(cwd, "bin"));
+      const npm = spawn("npm", ["start"], {
+        cwd,
+        detached: true, // its own process group, like a shell job
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, npm_config_update_notifier: "false" },
+      });
+      let out = "";
+      npm.stdout!.on("data", (d: Buffer) => (out += d));
+      await waitFor(npm, /listening: .*imaps 127\.0\.0\.1:2993/);
+      const tree = descendants(npm.pid!);
+      assert.ok(tree.length > 0);
+      const code = await new Promise<number | null>((resolve) => {
+        npm.once("exit", (c) => resolve(c));
+        // a terminal's Ctrl-C signals the whole foreground process group; npm forwards it too
+        if (how === "Ctrl-C") process.kill(-npm.pid!, "SIGINT");
+        else npm.kill("SIGTERM");
+      });
+      for (let i = 0; i < 100 && tree.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(tree.filter(alive), [], `${how}: processes left`);
+      assert.equal(code, 0, how);
+      assert.match(out, /"msg":"stopped"/, `${how}: drained and stopped`);
+      for (const port of [2525, 2587, 2465, 2143, 2993, 2443, 2080]) {
+        const server = net.createServer();
+        await new Promise<void>((resolve, reject) => {
+          server.once("error", reject);
+          server.listen(port, "127.0.0.1", resolve);
+        });
+        await new Promise((resolve) => server.close(resolve));
+      }
     }
   });
 });
