@@ -10,7 +10,8 @@ import type { Config } from "../config/types.ts";
 /** Why account creation is refused right now, or undefined when it is allowed. */
 export type Refusal = string | undefined;
 
-async function availableMemory(): Promise<number> {
+/** MemAvailable from /proc/meminfo (Linux), else os.freemem(). */
+export async function availableMemory(): Promise<number> {
   try {
     const text = await readFile("/proc/meminfo", "latin1");
     const m = /^MemAvailable:\s+(\d+) kB/m.exec(text);

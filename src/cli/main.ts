@@ -12,6 +12,7 @@ import { runInit } from "./init.ts";
 import { packageVersion } from "./package-info.ts";
 import { runQueue } from "./queue.ts";
 import { runServe } from "./serve.ts";
+import { runStatus } from "./status.ts";
 import { runSystemd } from "./systemd.ts";
 
 const USAGE = `usage: chatrelay <command> [options]
@@ -24,6 +25,8 @@ commands:
                                    the outbound queue: list it, retry now, delete a message
   expire [--config FILE] [--dry-run]
                                    apply retention now (runs daily inside serve)
+  status [--config FILE] [--json]  listeners, certificate, store, queues, headroom; exit 1
+                                   when something needs attention
   systemd [--config FILE] [--user NAME] [--install]
                                    print a hardened systemd unit (--install: write it to
                                    /etc/systemd/system/chatrelay.service); NAME: chatrelay
@@ -54,6 +57,7 @@ async function main(argv: string[]): Promise<number> {
     "dry-run": { type: "boolean" },
     install: { type: "boolean" },
     user: { type: "string" },
+    json: { type: "boolean" },
   });
   const [command, ...rest] = parsed.positionals;
   if (command !== undefined && !COMMANDS.has(command)) return usageError(`unknown command "${command}"`);
@@ -66,6 +70,7 @@ async function main(argv: string[]): Promise<number> {
     "dry-run"?: boolean;
     install?: boolean;
     user?: string;
+    json?: boolean;
   };
   cli.debug = values.debug ?? false;
   cli.config = values.config;
@@ -86,6 +91,8 @@ async function main(argv: string[]): Promise<number> {
       return runDns(values.config ?? "chatmail.ini");
     case "expire":
       return runExpire(values.config ?? "chatmail.ini", values["dry-run"] ?? false);
+    case "status":
+      return runStatus(values.config, values.json ?? false);
     case "queue":
       return runQueue(values.config ?? "chatmail.ini", rest);
     case "systemd":

@@ -10,7 +10,7 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isIpDomain } from "../config/domain.ts";
 import type { Config } from "../config/types.ts";
-import { readStoredCertificate } from "./acme-files.ts";
+import { acmeCertificatePaths, readStoredCertificate } from "./acme-files.ts";
 import { type KeyAndCert, selfSignedCertificate } from "./selfsigned.ts";
 
 export class StartupError extends Error {}
@@ -66,4 +66,11 @@ export async function loadTlsMaterial(config: Config): Promise<KeyAndCert> {
   await rename(`${keyPath}.tmp`, keyPath);
   await rename(`${certPath}.tmp`, certPath);
   return pair;
+}
+
+/** The file holding the certificate chain the relay serves in its TLS mode (read by `chatrelay status`). */
+export function certificatePath(config: Config): string {
+  if (config.tls_mode === "external") return config.tls_external_cert_and_key.split(/\s+/)[0] ?? "";
+  if (config.tls_mode === "acme") return acmeCertificatePaths(config.data_dir).cert;
+  return join(config.data_dir, "tls", "cert.pem");
 }
