@@ -20,7 +20,8 @@
  * certificate goes to every listener through `install` (new handshakes use
  * it; open sessions keep theirs).
  */
-import { Agent } from "node:https";
+import { get as httpGet } from "node:http";
+import { Agent, get as httpsGet } from "node:https";
 import acme from "acme-client";
 import type { Config } from "../config/types.ts";
 import type { Logger } from "../log.ts";
@@ -42,6 +43,8 @@ const DAY = 24 * HOUR;
 /** How often the expiry is looked at. */
 const CHECK_MS = 12 * HOUR;
 const RENEW_BEFORE_MAX_MS = 30 * DAY;
+/** One HTTP request to the ACME server. */
+const REQUEST_TIMEOUT_MS = 30_000;
 
 export type ChallengeType = "http-01" | "tls-alpn-01";
 
@@ -79,6 +82,19 @@ function reason(e: unknown): string {
   return text.replace(/\s+/g, " ").slice(0, 300);
 }
 
+/** Why the ACME directory cannot be fetched, or undefined if it can. */
+function unreachable(url: string, ca: string[] | undefined): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const get = url.startsWith("http:") ? httpGet : httpsGet;
+    const req = get(url, { ca, timeout: 10_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200 ? undefined : `${url} answered HTTP ${res.statusCode}`);
+    });
+    req.on("timeout", () => req.destroy(new Error("no answer within 10 s")));
+    req.on("error", (err) => resolve(`cannot reach ${url}: ${err.message}`));
+  });
+}
+
 export class AcmeManager {
   private readonly now: () => number;
   private readonly names: string[];
@@ -94,6 +110,8 @@ export class AcmeManager {
     this.names = certificateNames(deps.config.mail_domain);
     // acme-client sends every request through its one axios instance; a test CA is set on it
     if (deps.ca) acme.axios.defaults.httpsAgent = new Agent({ ca: deps.ca, keepAlive: false });
+    // axios waits forever by default, and a hung request would hold every later renewal
+    acme.axios.defaults.timeout = REQUEST_TIMEOUT_MS;
     acme.setLogger((message) => deps.log.trace({ acme: message }, "acme-client"));
   }
 
@@ -230,6 +248,8 @@ export class AcmeManager {
     } catch (e) {
       // the other challenge type first next time (one port may be closed by a firewall)
       this.preferAlpn = !this.preferAlpn;
+      // after its retries acme-client reports a network failure as a TypeError; say what failed
+      if (e instanceof TypeError) throw new Error((await unreachable(directory, this.deps.ca)) ?? e.message);
       throw e;
     }
     const accountUrl = client.getAccountUrl();

@@ -8,14 +8,16 @@
  */
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
-import { rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import tls from "node:tls";
 import { ImapFlow } from "imapflow";
 import type { Config } from "../../src/config/types.ts";
 import { createLogger } from "../../src/log.ts";
+import { selfSignedCertificate } from "../../src/tls/selfsigned.ts";
 import { type DnsServer, startDnsServer } from "../support/dns-server.ts";
 import { type Pebble, startPebble } from "../support/pebble.ts";
 import { commonFreePort } from "../support/ports.ts";
@@ -217,5 +219,23 @@ test("a failed validation: the relay keeps serving, one error line names the rea
   } finally {
     await r.close();
     rmSync(r.config.data_dir, { recursive: true, force: true });
+  }
+});
+
+test("a stored certificate near its expiry is renewed at start-up", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "chatrelay-acme-"));
+  // valid for another 5 hours of 29: less than a third of its lifetime left
+  const old = await selfSignedCertificate(NAMES, 29 / 24 / 365);
+  mkdirSync(join(dataDir, "acme"), { mode: 0o700 });
+  writeFileSync(join(dataDir, "acme", "cert.pem"), old.cert, { mode: 0o600 });
+  writeFileSync(join(dataDir, "acme", "key.pem"), old.key, { mode: 0o600 });
+  const { r, logs } = await startAcmeRelay({ http_port: httpPort, data_dir: dataDir });
+  try {
+    await issued(r, logs);
+    assert.equal(obtainedWith(logs).length, 1);
+    assert.notEqual(await certPem(r), old.cert);
+  } finally {
+    await r.close();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 });
