@@ -6,7 +6,9 @@
  * (docs/reference-relay.md §1.2): a client offering "smtp" gets an SMTP submission session, "imap" an
  * IMAP session, anything else (or no ALPN) HTTPS. The TLS handshake happens
  * here; the decrypted socket is handed to the IMAP or SMTP server, or emitted
- * into an http.Server that never listens itself.
+ * into an http.Server that never listens itself. While the ACME client has a
+ * TLS-ALPN-01 challenge pending, "acme-tls/1" handshakes for that name get the
+ * challenge certificate and end there (RFC 8737, tls/alpn-challenge.ts).
  *
  * Port 80 answers ACME HTTP-01 challenges and redirects everything else to
  * https (RFC 8555 §8.3).
