@@ -7,6 +7,7 @@
 import { ConfigError, loadConfig } from "../config/load.ts";
 import { parseCommandLine } from "./args.ts";
 import { runDns } from "./dns.ts";
+import { runDnsCheck } from "./dns-check.ts";
 import { runExpire } from "./expire.ts";
 import { runInit } from "./init.ts";
 import { packageVersion } from "./package-info.ts";
@@ -21,6 +22,8 @@ commands:
   serve [--config FILE]            run the relay (without --config: the embedded local default)
   init <domain> [--config FILE]    write a commented chatmail.ini and a DKIM key, print next steps
   dns [--config FILE]              print the DNS records the relay needs
+  dns --check [--server IP[:PORT]] [--ip IP[,IP]] [--config FILE]
+                                   resolve them and say what is missing or different
   queue [list|retry [ID]|delete ID] [--config FILE]
                                    the outbound queue: list it, retry now, delete a message
   expire [--config FILE] [--dry-run]
@@ -55,6 +58,9 @@ async function main(argv: string[]): Promise<number> {
     version: { type: "boolean", short: "V" },
     debug: { type: "boolean" },
     "dry-run": { type: "boolean" },
+    check: { type: "boolean" },
+    server: { type: "string" },
+    ip: { type: "string" },
     install: { type: "boolean" },
     user: { type: "string" },
     json: { type: "boolean" },
@@ -68,6 +74,9 @@ async function main(argv: string[]): Promise<number> {
     version?: boolean;
     debug?: boolean;
     "dry-run"?: boolean;
+    check?: boolean;
+    server?: string;
+    ip?: string;
     install?: boolean;
     user?: string;
     json?: boolean;
@@ -88,6 +97,10 @@ async function main(argv: string[]): Promise<number> {
     case "init":
       return runInit(rest[0], values.config ?? "chatmail.ini");
     case "dns":
+      if (values.check) {
+        const ips = (values.ip ?? "").split(/[\s,]+/).filter((ip) => ip !== "");
+        return runDnsCheck(values.config ?? "chatmail.ini", { server: values.server, ips });
+      }
       return runDns(values.config ?? "chatmail.ini");
     case "expire":
       return runExpire(values.config ?? "chatmail.ini", values["dry-run"] ?? false);
