@@ -22,7 +22,7 @@
  */
 import { get as httpGet } from "node:http";
 import { Agent, get as httpsGet } from "node:https";
-import acme from "acme-client";
+import type AcmeClient from "acme-client";
 import type { Config } from "../config/types.ts";
 import type { Logger } from "../log.ts";
 import {
@@ -108,11 +108,22 @@ export class AcmeManager {
   constructor(private readonly deps: AcmeDeps) {
     this.now = deps.now ?? Date.now;
     this.names = certificateNames(deps.config.mail_domain);
+  }
+
+  /**
+   * acme-client and what it pulls in (axios, an X.509 library) cost about 25 MB
+   * and 150 ms to load: only when a certificate is requested, not for a relay
+   * whose certificate is years or weeks from renewal.
+   */
+  private async library(): Promise<typeof AcmeClient> {
+    const acme = (await import("acme-client")).default;
+    const { ca, log } = this.deps;
     // acme-client sends every request through its one axios instance; a test CA is set on it
-    if (deps.ca) acme.axios.defaults.httpsAgent = new Agent({ ca: deps.ca, keepAlive: false });
+    if (ca) acme.axios.defaults.httpsAgent = new Agent({ ca, keepAlive: false });
     // axios waits forever by default, and a hung request would hold every later renewal
     acme.axios.defaults.timeout = REQUEST_TIMEOUT_MS;
-    acme.setLogger((message) => deps.log.trace({ acme: message }, "acme-client"));
+    acme.setLogger((message) => log.trace({ acme: message }, "acme-client"));
+    return acme;
   }
 
   /** The current ACME certificate's facts (undefined while the temporary one is in use). */
@@ -201,6 +212,7 @@ export class AcmeManager {
     const order = this.challengeOrder();
     const dataDir = config.data_dir;
     const directory = config.acme_directory;
+    const acme = await this.library();
     const client = new acme.Client({
       directoryUrl: directory,
       accountKey: await readOrCreateAccountKey(dataDir),
