@@ -18,13 +18,13 @@ import { HttpService } from "./http/server.ts";
 import { ImapServer } from "./imap/server.ts";
 import type { Logger } from "./log.ts";
 import { listenMetrics } from "./metrics/listener.ts";
-import { Metrics, type Protocol } from "./metrics/metrics.ts";
+import type { Metrics, Protocol } from "./metrics/metrics.ts";
 import { BodyBudget } from "./net/body-budget.ts";
 import { PUSH_QUEUE, PushNotifier } from "./push/notifier.ts";
 import { SmtpService } from "./smtp/server.ts";
 import { openStore } from "./store/open.ts";
 import type { Store } from "./store/types.ts";
-import { AcmeManager } from "./tls/acme.ts";
+import type { AcmeManager } from "./tls/acme.ts";
 import { loadTlsMaterial, StartupError } from "./tls/material.ts";
 
 export { StartupError };
@@ -75,7 +75,8 @@ export interface RelayParts {
   http: HttpService;
   push: PushNotifier;
   expiry: ExpiryTimer;
-  metrics: Metrics;
+  /** Only with mtail_address set. */
+  metrics?: Metrics;
   /** The built-in ACME client (tls_mode acme). */
   acme?: AcmeManager;
 }
@@ -131,7 +132,8 @@ export class Relay {
     const tls = await loadTlsMaterial(config);
     const store = await openStore(config.data_dir, { log, onCorrupt: opts.onStoreCorrupt });
     const bus = new LocalEventBus();
-    const metrics = new Metrics();
+    // prom-client costs about 8 MB of memory: loaded only for a relay that serves metrics
+    const metrics = config.mtail_address ? new (await import("./metrics/metrics.ts")).Metrics() : undefined;
     const accounts = new AccountService({ config, store, log, metrics });
     const resolver = createResolver(config.dns_servers);
     const signer = await createSigner(config);
@@ -176,7 +178,7 @@ export class Relay {
       expiry,
       metrics,
     });
-    metrics.sample({
+    metrics?.sample({
       connections: () => relay.connections(),
       idleSessions: () => imap.idleCount,
       outboundQueue: async () => (await store.listJobs(OUTBOUND_QUEUE)).length,
@@ -206,7 +208,9 @@ export class Relay {
       outbound.start();
       expiry.start();
       if (config.tls_mode === "acme") {
-        // after the listeners: the challenges are answered on 80 and 443
+        // after the listeners: the challenges are answered on 80 and 443; acme-client
+        // (~25 MB with its X.509 and HTTP stacks) is loaded only in this mode
+        const { AcmeManager } = await import("./tls/acme.ts");
         relay.parts.acme = new AcmeManager({
           config,
           log,
@@ -251,7 +255,7 @@ export class Relay {
   /** GET /metrics on mtail_address (never a public address: checked first thing in start). */
   private async listenMetrics(): Promise<void> {
     const { config, metrics } = this.parts;
-    if (config.metrics_port < 0) return;
+    if (config.metrics_port < 0 || !metrics) return;
     metrics.enableProcessMetrics();
     const host = config.mtail_address;
     const server = await bound("metrics", host, config.metrics_port, () =>

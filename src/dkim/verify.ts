@@ -6,7 +6,6 @@
  */
 
 import { domainToASCII } from "node:url";
-import { dkimVerify } from "mailauth/lib/dkim/verify.js";
 import { DnsError } from "../dns/resolver.ts";
 import type { TxtResolver } from "./key-cache.ts";
 import { type HeaderField, parseHeaderBlock, toCrlf } from "./message.ts";
@@ -151,6 +150,9 @@ export async function verifyAligned(
   if (prepared.selected.length === 0) return { ok: false, code: 554, text: NO_VALID_SIGNATURE };
   if (bareCrAtEnd(prepared.message)) return { ok: false, code: 554, text: NO_VALID_SIGNATURE };
   const domain = canonicalDomain(fromDomain);
+  // mailauth (with joi and the public suffix list) costs ~20 MB: loaded with the first signed
+  // message from another domain, not at start-up.
+  const { dkimVerify } = await import("mailauth/lib/dkim/verify.js");
   let results: SignatureResult[];
   try {
     const verified = await dkimVerify(prepared.message, { resolver: keyResolver(resolver, domain) });

@@ -4,7 +4,7 @@
  * <d>, www.<d>, mta-sts.<d>, long validity.
  */
 import { isIP } from "node:net";
-import { generate } from "selfsigned";
+import type { generate } from "selfsigned";
 
 export interface KeyAndCert {
   key: string;
@@ -18,7 +18,9 @@ export async function selfSignedCertificate(names: string[], years = 100): Promi
     const bare = n.replace(/^\[|\]$/g, "");
     return isIP(bare) ? { type: 7 as const, ip: bare } : { type: 2 as const, value: n };
   });
-  const pems = await generate([{ name: "commonName", value: names[0] ?? "localhost" }], {
+  // loaded only when a certificate is made (the first start), not on every start
+  const selfsigned = await import("selfsigned");
+  const pems = await selfsigned.generate([{ name: "commonName", value: names[0] ?? "localhost" }], {
     keyType: "ec",
     algorithm: "sha256",
     notBeforeDate,
