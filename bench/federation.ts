@@ -88,7 +88,7 @@ async function runChannel(channel: Channel, o: Required<FederationBenchOptions>)
     smtp_port: ports.smtp,
     outbound_https_port: ports.https,
     outbound_smtp_port: ports.smtp,
-    // the per-sender limit (reference §3.3) is not what is measured here
+    // the per-sender limit (docs/reference-relay.md §3.3) is not what is measured here
     max_user_send_per_minute: 1_000_000,
     max_user_send_burst_size: 1_000_000,
   });
