@@ -33,6 +33,7 @@ export const SCENARIOS = [
   "imap",
   "http",
   "dkim-sign",
+  "startup",
 ];
 const ON_TARGET = new Set(["latency", "throughput", "memory", "login", "deltachat"]);
 /** Sub-benchmarks in their own files: name → [file, exported function]. */
@@ -41,6 +42,7 @@ const SUB: Record<string, [string, string]> = {
   imap: ["imap.ts", "benchImap"],
   http: ["http.ts", "benchHttp"],
   "dkim-sign": ["dkim-sign.ts", "benchDkimSign"],
+  startup: ["startup.ts", "benchStartup"],
   "federation-throughput": ["federation.ts", "benchFederation"],
 };
 
