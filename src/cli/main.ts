@@ -6,15 +6,7 @@
  */
 import { ConfigError, loadConfig } from "../config/load.ts";
 import { parseCommandLine } from "./args.ts";
-import { runDns } from "./dns.ts";
-import { runDnsCheck } from "./dns-check.ts";
-import { runExpire } from "./expire.ts";
-import { runInit } from "./init.ts";
 import { packageVersion } from "./package-info.ts";
-import { runQueue } from "./queue.ts";
-import { runServe } from "./serve.ts";
-import { runStatus } from "./status.ts";
-import { runSystemd } from "./systemd.ts";
 
 const USAGE = `usage: chatrelay <command> [options]
 
@@ -91,25 +83,32 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  // Each command loads only what it needs (`--version` and `status` stay small).
   switch (command) {
     case "serve":
-      return runServe(values.config);
+      return (await import("./serve.ts")).runServe(values.config);
     case "init":
-      return runInit(rest[0], values.config ?? "chatmail.ini");
+      return (await import("./init.ts")).runInit(rest[0], values.config ?? "chatmail.ini");
     case "dns":
       if (values.check) {
         const ips = (values.ip ?? "").split(/[\s,]+/).filter((ip) => ip !== "");
-        return runDnsCheck(values.config ?? "chatmail.ini", { server: values.server, ips });
+        return (await import("./dns-check.ts")).runDnsCheck(values.config ?? "chatmail.ini", {
+          server: values.server,
+          ips,
+        });
       }
-      return runDns(values.config ?? "chatmail.ini");
+      return (await import("./dns.ts")).runDns(values.config ?? "chatmail.ini");
     case "expire":
-      return runExpire(values.config ?? "chatmail.ini", values["dry-run"] ?? false);
+      return (await import("./expire.ts")).runExpire(
+        values.config ?? "chatmail.ini",
+        values["dry-run"] ?? false,
+      );
     case "status":
-      return runStatus(values.config, values.json ?? false);
+      return (await import("./status.ts")).runStatus(values.config, values.json ?? false);
     case "queue":
-      return runQueue(values.config ?? "chatmail.ini", rest);
+      return (await import("./queue.ts")).runQueue(values.config ?? "chatmail.ini", rest);
     case "systemd":
-      return runSystemd(values.config ?? "chatmail.ini", {
+      return (await import("./systemd.ts")).runSystemd(values.config ?? "chatmail.ini", {
         install: values.install ?? false,
         user: values.user ?? "chatrelay",
       });
