@@ -75,6 +75,8 @@ export interface RelayParts {
   http: HttpService;
   push: PushNotifier;
   expiry: ExpiryTimer;
+  /** Message bodies held in memory right now (SMTP DATA, /mxdeliv, IMAP APPEND). */
+  bodies: BodyBudget;
   /** Only with mtail_address set. */
   metrics?: Metrics;
   /** The built-in ACME client (tls_mode acme). */
@@ -176,6 +178,7 @@ export class Relay {
       http,
       push,
       expiry,
+      bodies,
       metrics,
     });
     metrics?.sample({
