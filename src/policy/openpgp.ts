@@ -7,6 +7,9 @@ export const TAG_PKESK = 1;
 export const TAG_SKESK = 3;
 export const TAG_SEIPD = 18;
 
+/** RFC 9580 §4.2.1.4: compressed (8), SED (9), literal (11), SEIPD (18). */
+const DATA_TAGS: ReadonlySet<number> = new Set([8, 9, 11, TAG_SEIPD]);
+
 export type Direction = "outgoing" | "incoming";
 
 import { decodeBase64Lines } from "./base64.ts";
@@ -16,7 +19,7 @@ export type WalkResult = { ok: true; tags: number[] } | { ok: false; reason: str
 /**
  * Walks the packet headers of `data`. Accepts exactly (PKESK | SKESK)* SEIPD,
  * with the SEIPD ending at the last byte. OpenPGP-format headers (RFC 9580
- * §4.2.1) may use partial body lengths; Legacy-format headers (§4.2.2, still
+ * §4.2.1) may use partial body lengths on the SEIPD only; Legacy-format headers (§4.2.2, still
  * written by GnuPG) are accepted with 1-, 2- or 4-octet lengths but not with
  * indeterminate length.
  */
@@ -32,7 +35,13 @@ export function walkPackets(data: Uint8Array): WalkResult {
     if ((ctb & 0xc0) === 0xc0) {
       tag = ctb & 0x3f;
       i += 1;
-      // §4.2.1.4: partial body lengths, each followed by another length.
+      // §4.2.1.4: partial body lengths, each followed by another length, are
+      // allowed only on data packets (literal, compressed, encrypted), never
+      // on session-key packets.
+      if (i < n && (data[i] as number) >= 224 && (data[i] as number) < 255 && !DATA_TAGS.has(tag)) {
+        tags.push(tag);
+        return { ok: false, reason: `partial body length on packet with tag ${tag}`, tags };
+      }
       while (i < n && (data[i] as number) >= 224 && (data[i] as number) < 255) {
         i += 1 + 2 ** ((data[i] as number) & 0x1f);
       }

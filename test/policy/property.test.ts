@@ -11,7 +11,8 @@ import { armor, pgpMime } from "./helpers.ts";
 /**
  * Independent reference: read every packet into a list first (RFC 9580 §4.2),
  * then match the tag sequence. Returns null when the data is not a clean
- * sequence of packets.
+ * sequence of packets. A packet read with a partial body length is recorded
+ * with its tag negated, so the matcher can tell it apart.
  */
 function referenceTags(data: Uint8Array): number[] | null {
   const tags: number[] = [];
@@ -25,7 +26,7 @@ function referenceTags(data: Uint8Array): number[] | null {
       const ctb = byte(pos++);
       if (!(ctb & 0x80)) return null;
       if (ctb & 0x40) {
-        tags.push(ctb & 0x3f);
+        let partial = false;
         for (;;) {
           const first = byte(pos);
           if (first < 192) {
@@ -42,8 +43,10 @@ function referenceTags(data: Uint8Array): number[] | null {
             pos += 5 + view.getUint32(0);
             break;
           }
+          partial = true;
           pos += 1 + (1 << (first & 0x1f)); // partial: another length follows
         }
+        tags.push(partial ? -(ctb & 0x3f) : ctb & 0x3f);
       } else {
         tags.push((ctb >> 2) & 0x0f);
         const kind = ctb & 3;
@@ -61,10 +64,13 @@ function referenceTags(data: Uint8Array): number[] | null {
   return tags;
 }
 
+// RFC 9580 §4.2.1.4: partial lengths only on data packets, so a session-key
+// packet read with one (a negated tag) does not match.
 function referenceAccepts(data: Uint8Array): boolean {
   const tags = referenceTags(data);
   if (tags === null || tags.length === 0) return false;
-  return tags.at(-1) === 18 && tags.slice(0, -1).every((t) => t === 1 || t === 3);
+  const last = tags.at(-1) as number;
+  return (last === 18 || last === -18) && tags.slice(0, -1).every((t) => t === 1 || t === 3);
 }
 
 function gate(data: Uint8Array): { outgoing: boolean; incoming: boolean } {
@@ -131,20 +137,62 @@ const packetArb: fc.Arbitrary<GenPacket> = fc.record({
   chunkExp: fc.integer({ min: 0, max: 9 }),
 });
 
+/** Whether encode() writes at least one partial body length for `p`. */
+function usesPartial(p: GenPacket): boolean {
+  return p.form === "partial" && p.body.length > 2 ** p.chunkExp;
+}
+
 function expectedFor(packets: GenPacket[]): boolean {
   // Tags >= 16 cannot be legacy; encode() then falls back to the new format.
   if (packets.length === 0) return false;
   const tags = packets.map((p) => p.tag);
-  return tags.at(-1) === 18 && tags.slice(0, -1).every((t) => t === 1 || t === 3);
+  // Session-key packets may not use partial lengths (RFC 9580 §4.2.1.4).
+  const sessionKeysOk = packets.slice(0, -1).every((p) => (p.tag === 1 || p.tag === 3) && !usesPartial(p));
+  return tags.at(-1) === 18 && sessionKeysOk;
 }
 
-/** Sequences that are valid by construction: (PKESK | SKESK)* SEIPD in any length encoding. */
-const validPacketsArb = fc
-  .tuple(fc.array(packetArb, { maxLength: 4 }), packetArb)
-  .map(([head, last]) => [
-    ...head.map((p) => ({ ...p, tag: p.tag % 2 === 0 ? 1 : 3 })),
-    { ...last, tag: 18 },
-  ]);
+/**
+ * Sequences that are valid by construction: (PKESK | SKESK)* SEIPD in any
+ * length encoding, except partial lengths on the session-key packets.
+ */
+const validPacketsArb = fc.tuple(fc.array(packetArb, { maxLength: 4 }), packetArb).map(([head, last]) => [
+  ...head.map((p) => ({
+    ...p,
+    tag: p.tag % 2 === 0 ? 1 : 3,
+    form: p.form === "partial" ? ("two" as const) : p.form,
+  })),
+  { ...last, tag: 18 },
+]);
+
+/** Session-key packets written with partial lengths in front of a valid SEIPD. */
+const partialSessionKeyArb = fc
+  .tuple(
+    validPacketsArb,
+    fc.nat(),
+    fc.constantFrom(1, 3),
+    fc.integer({ min: 0, max: 8 }),
+    fc.integer({ min: 1, max: 300 }),
+  )
+  .map(([ps, at, tag, chunkExp, extra]) => {
+    const bad: GenPacket = { tag, form: "partial", body: new Uint8Array(2 ** chunkExp + extra), chunkExp };
+    const out = [...ps];
+    out.splice(at % ps.length, 0, bad);
+    return out;
+  });
+
+test("property: partial body lengths on PKESK/SKESK are refused (RFC 9580 §4.2.1.4)", () => {
+  fc.assert(
+    fc.property(partialSessionKeyArb, (packets) => {
+      const data = Buffer.concat(packets.map(encode));
+      assert.equal(expectedFor(packets), false);
+      assert.equal(referenceAccepts(data), false, "reference walker refuses");
+      const g = gate(data);
+      assert.equal(g.outgoing, false);
+      assert.equal(g.incoming, false);
+    }),
+    { numRuns: 200 },
+  );
+});
 
 test("property: generated packet sequences pass iff the tags are (1|3)*18", () => {
   fc.assert(

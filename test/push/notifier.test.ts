@@ -313,6 +313,8 @@ test("a due retry runs by its own timer", async () => {
 test("a failing store never reaches the publisher", async () => {
   const w = await world();
   try {
+    // A registered token: with a healthy store this delivery would be notified.
+    await w.store.setDeviceToken(BOB, "tok-failing", T0 / 1000);
     const real = w.store.getDeviceTokens.bind(w.store);
     w.store.getDeviceTokens = async () => {
       throw new Error("disk on fire");
@@ -321,6 +323,14 @@ test("a failing store never reaches the publisher", async () => {
     await w.notifier.settle();
     w.store.getDeviceTokens = real;
     assert.equal(w.proxy.requests.length, 0);
+    assert.deepEqual(await jobs(w.store), []);
+    // The same delivery on the healed store is notified: the token was good.
+    w.deliver();
+    await w.notifier.settle();
+    assert.deepEqual(
+      w.proxy.requests.map((r) => r.body),
+      ["tok-failing"],
+    );
   } finally {
     await w.close();
   }
