@@ -100,22 +100,41 @@ export async function expire(opts: ExpiryOptions): Promise<ExpiryReport> {
   return report;
 }
 
+/** The clock and timer the daily run uses (tests replace them). */
+export interface ExpiryClock {
+  now(): number;
+  setTimeout(run: () => void, ms: number): { unref?(): unknown };
+  clearTimeout(handle: unknown): void;
+}
+
+const realClock: ExpiryClock = {
+  now: () => Date.now(),
+  setTimeout: (run, ms) => setTimeout(run, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
 /** Runs `expire` once a day at 00:02 UTC, like the reference relay's timer. */
 export class ExpiryTimer {
-  private timer: NodeJS.Timeout | undefined;
-  constructor(private readonly opts: Omit<ExpiryOptions, "now" | "dryRun">) {}
+  private timer: unknown;
+  constructor(
+    private readonly opts: Omit<ExpiryOptions, "now" | "dryRun">,
+    private readonly clock: ExpiryClock = realClock,
+  ) {}
 
   start(): void {
-    const now = new Date();
+    const now = new Date(this.clock.now());
     const next = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1, 0, 2);
-    this.timer = setTimeout(() => {
-      expire(this.opts).catch((e: unknown) => this.opts.log.error({ err: e }, "expiry failed"));
+    const timer = this.clock.setTimeout(() => {
+      expire({ ...this.opts, now: this.clock.now() }).catch((e: unknown) =>
+        this.opts.log.error({ err: e }, "expiry failed"),
+      );
       this.start();
     }, next - now.getTime());
-    this.timer.unref();
+    timer.unref?.();
+    this.timer = timer;
   }
 
   stop(): void {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.clock.clearTimeout(this.timer);
   }
 }
