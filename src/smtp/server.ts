@@ -128,7 +128,7 @@ export class SmtpService {
       banner: "ESMTP chatrelay",
       size: config.max_message_size,
       maxClients: config.max_smtp_connections,
-      maxRecipients: MAX_RECIPIENTS,
+      // MAX_RECIPIENTS is enforced in onRcptTo: smtp-server's own 452 has no enhanced status code
       socketTimeout: IDLE_TIMEOUT_MS,
       // no PTR lookups: they leak every client address to the resolver and delay the greeting
       disableReverseLookup: true,
@@ -193,8 +193,15 @@ export class SmtpService {
       this.settle(session, "ready");
       cb();
     };
-    base.onRcptTo = (address, _session, cb) => {
+    base.onRcptTo = (address, session, cb) => {
       const rcpt = address.address;
+      // RFC 5321 §4.5.3.1.10, RFC 3463 X.5.3; a repeated recipient is no new one
+      const known = session.envelope.rcptTo;
+      if (
+        known.length >= MAX_RECIPIENTS &&
+        !known.some((r) => r.address.toLowerCase() === rcpt.toLowerCase())
+      )
+        return cb(replyError({ code: 452, text: "4.5.3 Too many recipients" }));
       if (!rcpt.includes("@"))
         return cb(replyError({ code: 501, text: "5.1.3 Bad recipient address syntax" }));
       if (!submission && !delivery.isLocal(rcpt))
