@@ -12,7 +12,12 @@ import { dnsRecords } from "./dns.ts";
 const DOMAIN =
   /^(?=.{1,253}$)(_?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
-export async function runInit(domain: string | undefined, configPath: string): Promise<number> {
+/** `dataDir` (from --data-dir) is written into the file as data_dir, uncommented. */
+export async function runInit(
+  domain: string | undefined,
+  configPath: string,
+  dataDir?: string,
+): Promise<number> {
   if (!domain || !(DOMAIN.test(domain) || isIpDomain(domain))) {
     process.stderr.write("chatrelay init: give the mail domain, e.g. `chatrelay init chat.example.org`\n");
     return 2;
@@ -22,7 +27,7 @@ export async function runInit(domain: string | undefined, configPath: string): P
     process.stderr.write(`chatrelay init: ${path} exists; not overwriting it\n`);
     return 1;
   }
-  await writeFile(path, renderIni(domain));
+  await writeFile(path, renderIni(domain, dataDir === undefined ? {} : { values: { data_dir: dataDir } }));
   const { config } = loadConfig(path);
   const lines = [`wrote ${path}`];
   if (!isIpDomain(domain)) {

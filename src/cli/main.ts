@@ -12,7 +12,9 @@ const USAGE = `usage: chatrelay <command> [options]
 
 commands:
   serve [--config FILE]            run the relay (without --config: the embedded local default)
-  init <domain> [--config FILE]    write a commented chatmail.ini and a DKIM key, print next steps
+  init <domain> [--config FILE] [--data-dir DIR]
+                                   write a commented chatmail.ini and a DKIM key, print next steps
+                                   (--data-dir: set data_dir in it instead of the default)
   dns [--config FILE]              print the DNS records the relay needs
   dns --check [--server IP[:PORT]] [--ip IP[,IP]] [--config FILE]
                                    resolve them and say what is missing or different
@@ -56,6 +58,7 @@ async function main(argv: string[]): Promise<number> {
     install: { type: "boolean" },
     user: { type: "string" },
     json: { type: "boolean" },
+    "data-dir": { type: "string" },
   });
   const [command, ...rest] = parsed.positionals;
   if (command !== undefined && !COMMANDS.has(command)) return usageError(`unknown command "${command}"`);
@@ -72,6 +75,7 @@ async function main(argv: string[]): Promise<number> {
     install?: boolean;
     user?: string;
     json?: boolean;
+    "data-dir"?: string;
   };
   cli.debug = values.debug ?? false;
   cli.config = values.config;
@@ -88,7 +92,11 @@ async function main(argv: string[]): Promise<number> {
     case "serve":
       return (await import("./serve.ts")).runServe(values.config);
     case "init":
-      return (await import("./init.ts")).runInit(rest[0], values.config ?? "chatmail.ini");
+      return (await import("./init.ts")).runInit(
+        rest[0],
+        values.config ?? "chatmail.ini",
+        values["data-dir"],
+      );
     case "dns":
       if (values.check) {
         const ips = (values.ip ?? "").split(/[\s,]+/).filter((ip) => ip !== "");

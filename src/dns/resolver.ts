@@ -3,6 +3,7 @@
  * with errors reduced to what a mail server acts on: the name does not exist, it has no
  * record of the type, or a temporary failure worth retrying later (RFC 5321 §5.1, RFC 2308).
  */
+import dns from "node:dns";
 import { Resolver } from "node:dns/promises";
 
 export type DnsErrorKind = "nxdomain" | "nodata" | "temporary";
@@ -86,15 +87,18 @@ function toDnsError(err: unknown, hostname: string, rrtype: string): DnsError {
 
 /**
  * `servers` are "host", "host:port", "[v6]" or "[v6]:port"; an empty list uses the
- * system resolver configuration. Throws a TypeError for a malformed server address.
+ * servers of Node's default resolver (read from the system configuration, or as
+ * set by dns.setServers). Throws a TypeError for a malformed server address.
  */
 export function createResolver(servers: string[], opts: ResolverOptions = {}): ZoneResolver {
   const timeoutMs = Math.max(1, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   // c-ares doubles the timeout on each retry: t + 2t stays within the budget with t = budget / 3.
   const resolver = new Resolver({ timeout: Math.max(1, Math.floor(timeoutMs / 3)), tries: TRIES });
-  if (servers.length > 0) {
+  // A new Resolver reads /etc/resolv.conf itself and ignores dns.setServers.
+  const use = servers.length > 0 ? servers : dns.getServers();
+  if (use.length > 0) {
     try {
-      resolver.setServers(servers);
+      resolver.setServers(use);
     } catch (err) {
       throw new TypeError(`invalid DNS server list ${JSON.stringify(servers)}: ${(err as Error).message}`);
     }

@@ -41,11 +41,16 @@ describe("chatrelay command line", () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   test("init writes a commented chatmail.ini and a DKIM key and prints the DNS records", () => {
-    const r = chatrelay(["init", "chat.example.org"], dir);
+    // --data-dir keeps the key inside the test's folder, never in the system default.
+    const data = join(dir, "init-data");
+    const r = chatrelay(["init", "chat.example.org", "--data-dir", data], dir);
     assert.equal(r.status, 0, r.stderr);
     const ini = readFileSync(join(dir, "chatmail.ini"), "utf8");
     assert.match(ini, /^\[params\]/m);
     assert.match(ini, /^mail_domain\s*=\s*chat\.example\.org/m);
+    assert.equal(ini.match(/^data_dir = (.*)$/m)?.[1], data);
+    assert.ok(existsSync(join(data, "dkim", "opendkim.private")), r.stdout);
+    assert.ok(r.stdout.includes(`in ${join(data, "dkim", "opendkim.private")}`), r.stdout);
     assert.match(ini, /^#/m);
     assert.match(r.stdout, /opendkim\._domainkey\.chat\.example\.org\. 3600 IN TXT "v=DKIM1;k=rsa;p=/);
     assert.match(r.stdout, /chat\.example\.org\. 3600 IN MX 10 chat\.example\.org\./);

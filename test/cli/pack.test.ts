@@ -40,19 +40,24 @@ describe("the packed install", () => {
   test("init and serve run from outside the source tree; IMAP LOGIN creates an account", async () => {
     const work = join(dir, "work");
     mkdirSync(work);
-    const init = spawnSync(installed.bin, ["init", "_packed.test", "--config", "relay.ini"], {
-      cwd: work,
-      encoding: "utf8",
-      timeout: 60_000,
-    });
+    const init = spawnSync(
+      installed.bin,
+      ["init", "_packed.test", "--config", "relay.ini", "--data-dir", "data"],
+      {
+        cwd: work,
+        encoding: "utf8",
+        timeout: 60_000,
+      },
+    );
     assert.equal(init.status, 0, init.stderr);
     assert.ok(existsSync(join(work, "relay.ini")));
+    // the DKIM key went to the given data folder (relative to the file), not a system path
+    assert.ok(existsSync(join(work, "data", "dkim", "opendkim.private")), init.stdout);
     // the written config (every port and folder commented out at its default), here
     // with ephemeral loopback ports and a data folder beside it
-    const ini = readFileSync(join(work, "relay.ini"), "utf8").replace(
-      /^\[params\]$/m,
-      `[params]\n${ephemeralSettings(join(work, "data"))}`,
-    );
+    const ini = readFileSync(join(work, "relay.ini"), "utf8")
+      .replace(/^data_dir = data\n/m, "")
+      .replace(/^\[params\]$/m, `[params]\n${ephemeralSettings(join(work, "data"))}`);
     writeFileSync(join(work, "relay.ini"), ini);
     const started = await startServe(installed.bin, ["serve", "--config", "relay.ini"], work);
     try {
