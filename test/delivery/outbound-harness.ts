@@ -65,7 +65,7 @@ export const MESSAGE = Buffer.from(
 export async function startQueue(
   overrides: Partial<Config>,
   dns: DnsResolver,
-  opts: { now?: () => number } = {},
+  opts: { now?: () => number; random?: () => number } = {},
 ): Promise<TestQueue> {
   const dir = mkdtempSync(join(tmpdir(), "chatrelay-outbound-"));
   const config = testConfig({ data_dir: dir, mail_domain: "_origin.test", ...overrides });
@@ -78,6 +78,7 @@ export async function startQueue(
     log: silentLogger,
     timeoutMs: 3000,
     now: opts.now,
+    random: opts.random,
     onFailed: async (mailFrom, _message, f) => void failed.push({ mailFrom, failed: f }),
   });
   queue.start();

@@ -117,14 +117,18 @@ describe("outbound to private addresses", () => {
     // a port nothing listens on: the connection is refused at once
     const closed = await countingPort();
     await closed.close();
-    const later = Date.now() + 10 * 86_400_000; // past max_queue_lifetime
+    let now = Date.now();
     const q = await startQueue(
       { outbound_allow_private: true, outbound_https_port: closed.port, outbound_smtp_port: closed.port },
       tableResolver(ZONE),
-      { now: () => later },
+      { now: () => now },
     );
     try {
       await q.send(["bob123456@inside.test"]);
+      await q.queue.idle();
+      assert.equal(q.failed.length, 0, "deferred at first");
+      now += 10 * 86_400_000; // past max_queue_lifetime
+      q.queue.poll();
       const [f] = await until("the bounce", () => q.failed[0]?.failed);
       assert.equal(f?.status, "4.4.7");
       assert.match(f!.diagnostic, /^451 4\.4\.1 mx\.inside\.test: connection refused \(gave up/);

@@ -17,6 +17,18 @@ function sendEncrypted(r: TestRelay, from: string, password: string, to: string)
   return submit(r.submissions, from, password, { from, to: [to] }, fixture("encrypted", from, to));
 }
 
+/** The channel ("smtp" or "https") of each message `r` takes from another server, in order. */
+function channels(r: TestRelay): string[] {
+  const vias: string[] = [];
+  const delivery = r.relay.parts.delivery;
+  const accept = delivery.accept.bind(delivery);
+  delivery.accept = (envelope, message, origin) => {
+    if (origin.kind === "mx") vias.push(origin.via);
+    return accept(envelope, message, origin);
+  };
+  return vias;
+}
+
 describe("federation between two relays", () => {
   let dns: DnsServer;
   let a: TestRelay;
@@ -66,6 +78,8 @@ describe("federation between two relays", () => {
 
   test("(a) over HTTPS /mxdeliv, both ways", async () => {
     b = await startB();
+    const intoA = channels(a);
+    const intoB = channels(b);
     // bob exists on B
     assert.equal((await sendEncrypted(b, bob, "password-bob", bob)).ok, true);
     const sent = await sendEncrypted(a, alice, "password-alice", bob);
@@ -79,6 +93,8 @@ describe("federation between two relays", () => {
     const back = await sendEncrypted(b, bob, "password-bob", alice);
     assert.equal(back.ok, true, back.response);
     await until("alice's copy", async () => ((await messages(a, alice)).length >= 1 ? true : undefined));
+    assert.deepEqual(intoB, ["https"], "A reached B over /mxdeliv");
+    assert.deepEqual(intoA, ["https"], "B reached A over /mxdeliv");
     assert.equal((await a.relay.parts.store.listJobs("outbound")).length, 0);
   });
 
@@ -86,12 +102,14 @@ describe("federation between two relays", () => {
     const dir = b!.config.data_dir;
     await b!.relay.stop(500);
     b = await startB({ https_port: -1 }, dir);
+    const intoB = channels(b);
     const before = (await messages(b, bob)).length;
     const sent = await sendEncrypted(a, alice, "password-alice", bob);
     assert.equal(sent.ok, true, sent.response);
     await until("bob's copy over SMTP", async () =>
       (await messages(b!, bob)).length > before ? true : undefined,
     );
+    assert.deepEqual(intoB, ["smtp"]);
   });
 
   test("(c) destination down: deferred, then delivered when it is back", async () => {

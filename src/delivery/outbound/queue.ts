@@ -57,6 +57,8 @@ export interface OutboundPayload {
   recipients: string[];
   attempts: number;
   lastError?: string;
+  /** When the message was queued, on the queue's clock (`now`): its lifetime counts from here. */
+  queuedAt?: number;
 }
 
 export interface OutboundDeps {
@@ -120,8 +122,15 @@ export class OutboundQueue implements Outbound {
     }
     await Promise.all(
       [...byDomain].map(([domain, recipients]) => {
-        const payload: OutboundPayload = { mailFrom: envelope.mailFrom, domain, recipients, attempts: 0 };
-        return this.deps.store.enqueue({ queue: OUTBOUND_QUEUE, payload, data: message, dueAt: this.now() });
+        const now = this.now();
+        const payload: OutboundPayload = {
+          mailFrom: envelope.mailFrom,
+          domain,
+          recipients,
+          attempts: 0,
+          queuedAt: now,
+        };
+        return this.deps.store.enqueue({ queue: OUTBOUND_QUEUE, payload, data: message, dueAt: now });
       }),
     );
     this.kick();
@@ -148,6 +157,11 @@ export class OutboundQueue implements Outbound {
       if (!this.inFlight.has(job.id))
         await this.deps.store.rescheduleJob(job.id, this.now(), job.lastError, job.payload);
     }
+    this.kick();
+  }
+
+  /** Looks for due jobs now rather than at the next scan (tests with a clock of their own). */
+  poll(): void {
     this.kick();
   }
 
@@ -222,7 +236,9 @@ export class OutboundQueue implements Outbound {
       }
     }
     const lifetimeMs = (this.deps.config.max_queue_lifetime ?? 2 * 86400) * 1000;
-    const expired = this.now() - job.createdAt >= lifetimeMs;
+    // the store stamps createdAt with the wall clock; the lifetime runs on the queue's own
+    const queuedAt = payload.queuedAt ?? job.createdAt;
+    const expired = this.now() - queuedAt >= lifetimeMs;
     if (retry.length && expired) {
       for (const rcpt of retry.splice(0))
         failed.push({
@@ -235,7 +251,7 @@ export class OutboundQueue implements Outbound {
     if (metrics) {
       if (delivered) {
         metrics.outbound.inc({ result: "delivered" }, delivered);
-        metrics.outboundDelivery.observe(Math.max(0, this.now() - job.createdAt) / 1000);
+        metrics.outboundDelivery.observe(Math.max(0, this.now() - queuedAt) / 1000);
       }
       if (failed.length) metrics.outbound.inc({ result: "bounced" }, failed.length);
       if (retry.length) metrics.outbound.inc({ result: "deferred" }, retry.length);
