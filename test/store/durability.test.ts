@@ -42,7 +42,7 @@ function runChild(dir: string, run: number, concurrency: number, acks: number): 
   });
 }
 
-test("every acknowledged append survives SIGKILL with identical bytes", async () => {
+test("every acknowledged append survives five SIGKILLs exactly once, with identical bytes", async () => {
   const t = await tempStore();
   await t.store.close();
   try {
@@ -51,7 +51,11 @@ test("every acknowledged append survives SIGKILL with identical bytes", async ()
       [8, 40],
       [32, 120],
       [32, 77],
+      [16, 60],
     ];
+    // Every body names its run and sequence number ("run R message S"): the
+    // acknowledged appends of all runs so far, as "R S".
+    const ackedSoFar = new Set<string>();
     let maxUid = 0;
     for (const [run, [concurrency, acks]] of runs.entries()) {
       const acked = await runChild(t.dir, run, concurrency, acks);
@@ -66,9 +70,22 @@ test("every acknowledged append survives SIGKILL with identical bytes", async ()
           assert.ok(rec, `acknowledged uid ${uid} is missing after kill`);
           assert.deepEqual(await store.readBlob(rec.blobId), durabilityBody(run, seq));
         }
-        // No committed row may point at a missing file.
+        // No committed row may point at a missing file; each acknowledged
+        // append is there exactly once, and nothing is there twice.
+        for (const seq of acked.values()) ackedSoFar.add(`${run} ${seq}`);
         const all = await store.listMessages(inbox.id);
-        for (const rec of all) assert.equal((await store.readBlob(rec.blobId)).length, rec.size);
+        const seen = new Map<string, number>();
+        for (const rec of all) {
+          const blob = await store.readBlob(rec.blobId);
+          assert.equal(blob.length, rec.size);
+          const id = /^run (\d+) message (\d+) /.exec(blob.toString("latin1"));
+          assert.ok(id, `uid ${rec.uid} holds a body nobody wrote`);
+          const key = `${id[1]} ${id[2]}`;
+          assert.deepEqual(blob, durabilityBody(Number(id[1]), Number(id[2])), `uid ${rec.uid} is complete`);
+          seen.set(key, (seen.get(key) ?? 0) + 1);
+        }
+        for (const [key, n] of seen) assert.equal(n, 1, `append ${key} stored ${n} times`);
+        for (const key of ackedSoFar) assert.equal(seen.get(key), 1, `acknowledged append ${key} is missing`);
         maxUid = Math.max(maxUid, ...all.map((m) => m.uid));
         assert.ok(inbox.uidNext > maxUid);
       } finally {
