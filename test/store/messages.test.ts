@@ -191,13 +191,30 @@ test("a failing write in a batch does not fail the others", async () => {
   try {
     await t.store.createAccount(A, "h", 1);
     const inbox = (await t.store.getMailbox(A, "INBOX"))!;
+    // Writes without files, submitted in one turn: one batch, one transaction.
+    const before = t.store.commitStats;
     const results = await Promise.allSettled([
+      t.store.createMailbox(A, "one"),
+      t.store.createMailbox(A, "INBOX"),
+      t.store.createMailbox(A, "two"),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ["fulfilled", "rejected", "fulfilled"],
+    );
+    const after = t.store.commitStats;
+    assert.equal(after.ops - before.ops, 3);
+    assert.equal(after.batches - before.batches, 1, "the three writes shared a transaction");
+    assert.ok(await t.store.getMailbox(A, "one"));
+    assert.ok(await t.store.getMailbox(A, "two"));
+    // Appends (their files are written first) beside a failing write also commit.
+    const mixed = await Promise.allSettled([
       t.store.append(inbox.id, msg("ok 1")),
       t.store.createMailbox(A, "INBOX"),
       t.store.append(inbox.id, msg("ok 2")),
     ]);
     assert.deepEqual(
-      results.map((r) => r.status),
+      mixed.map((r) => r.status),
       ["fulfilled", "rejected", "fulfilled"],
     );
     assert.equal((await t.store.listMessages(inbox.id)).length, 2);
