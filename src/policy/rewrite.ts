@@ -5,7 +5,36 @@
 
 import { type HeaderField, scanHeaders } from "./headers.ts";
 
-function rewriteHeaders(message: Buffer, edit: (field: HeaderField) => Buffer | null | undefined): Buffer {
+const CR = 0x0d;
+const LF = 0x0a;
+
+/**
+ * A bare CR in the header section ends a line for some readers (Python's email
+ * package) but not for our scanner, so "X-A: a<CR>Received: b" would hide a field
+ * from the rewrite that those readers then see. RFC 5322 §2.2 allows CR only in
+ * CRLF: each bare CR up to the end of the header section is written as CRLF.
+ */
+function splitBareCr(message: Buffer): Buffer {
+  const chunks: Buffer[] = [];
+  let copied = 0;
+  let lineStart = true;
+  for (let i = 0; i < message.length; i++) {
+    const c = message[i];
+    const bare = c === CR && message[i + 1] !== LF;
+    if (bare) {
+      chunks.push(message.subarray(copied, i + 1), Buffer.from([LF]));
+      copied = i + 1;
+    }
+    if (lineStart && (c === LF || c === CR)) break; // the empty line ends the header section
+    lineStart = bare || c === LF;
+  }
+  if (copied === 0) return message;
+  chunks.push(message.subarray(copied));
+  return Buffer.concat(chunks);
+}
+
+function rewriteHeaders(input: Buffer, edit: (field: HeaderField) => Buffer | null | undefined): Buffer {
+  const message = splitBareCr(input);
   const section = scanHeaders(message);
   const chunks: Buffer[] = [];
   let copied = 0; // everything before `copied` is already in `chunks`

@@ -12,8 +12,9 @@ from email import policy
 def view(text):
     try:
         msg = email.message_from_string(text, policy=policy.compat32)
-        # RFC 5322 §2.2.3: unfolding removes each line break before WSP.
-        fields = [[k, re.sub(r"\r?\n", "", v).strip(" \t")] for k, v in msg.items()]
+        # RFC 5322 §2.2.3: unfolding removes each line break before WSP (Python breaks
+        # lines at CRLF, LF and a bare CR, so no other CR or LF is left in a value).
+        fields = [[k, re.sub(r"[\r\n]", "", v).strip(" \t")] for k, v in msg.items()]
         body = msg.get_payload()
         return {
             "fields": fields,

@@ -82,5 +82,17 @@ test("stripForLocalDelivery", () => {
   );
 });
 
+test("a field behind a bare CR is not hidden from the rewrite (RFC 5322 §2.2: CR only in CRLF)", () => {
+  // Python's email package, for one, reads "Received" and "Authentication-Results" here as fields.
+  const input = Buffer.from(
+    "X-A: a\rReceived: from [192.0.2.1]\r\nX-B: b\rAuthentication-Results: x; dkim=pass\r\n\r\nbody\rstays\r\n",
+  );
+  assert.equal(
+    rewriteSubmitted(input).toString(),
+    "X-A: a\r\nX-B: b\r\nAuthentication-Results: x; dkim=pass\r\n\r\nbody\rstays\r\n",
+  );
+  assert.equal(stripForLocalDelivery(input).toString(), "X-A: a\r\nX-B: b\r\n\r\nbody\rstays\r\n");
+});
+
 // The random-message property, checked against Python's email package, is in
 // rewrite-oracle.test.ts.
