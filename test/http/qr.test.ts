@@ -1,7 +1,8 @@
 /**
  * The website's QR code (src/http/site/qr.ts): the `qrcode` package encodes, we draw the
  * SVG. Everything is checked by decoding with test/http/qr-decode.ts, written from the
- * standard separately from both, and the matrices against python-qrcode's.
+ * standard separately from both, by jsQR from npm (test/http/qr-jsqr.ts) on the drawn
+ * picture, and the matrices against python-qrcode's.
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -10,6 +11,7 @@ import fc from "fast-check";
 import QRCode from "qrcode";
 import { qrSvg } from "../../src/http/site/qr.ts";
 import { decodeMatrix, decodeSvg, toRows } from "./qr-decode.ts";
+import { jsqrDecodeSvg } from "./qr-jsqr.ts";
 
 function svgSize(svg: string): number {
   return Number(/viewBox="0 0 (\d+) \1"/.exec(svg)?.[1]) - 8;
@@ -83,4 +85,24 @@ test("matrices equal those of a reference encoder (python-qrcode) for the same v
       mask: c.mask,
     });
   }
+});
+
+test("jsQR, an independent decoder, reads the drawn SVG: account links and random texts", () => {
+  for (const text of [
+    "DCACCOUNT:https://example.org/new",
+    "0123456789",
+    "DCACCOUNT:HTTPS://X.EXAMPLE/NEW",
+    "?é€",
+  ])
+    assert.equal(jsqrDecodeSvg(qrSvg(text, { label: "" })), text);
+  assert.equal(
+    jsqrDecodeSvg(qrSvg(`DCACCOUNT:https://${"v".repeat(200)}.example/new`, { label: "" })),
+    `DCACCOUNT:https://${"v".repeat(200)}.example/new`,
+  );
+  fc.assert(
+    fc.property(fc.string({ unit: "grapheme", minLength: 1, maxLength: 80 }), (text) => {
+      assert.equal(jsqrDecodeSvg(qrSvg(text, { label: "" })), text);
+    }),
+    { numRuns: 40 },
+  );
 });

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { request, startHttp } from "./harness.ts";
 import { decodeSvg } from "./qr-decode.ts";
+import { jsqrDecodeSvg } from "./qr-jsqr.ts";
 
 test("the index page carries the DCACCOUNT QR code as inline SVG and a link", async () => {
   const h = await startHttp();
@@ -15,6 +16,7 @@ test("the index page carries the DCACCOUNT QR code as inline SVG and a link", as
       assert.equal(r.headers["content-type"], "text/html; charset=utf-8");
       assert.match(String(r.headers["content-security-policy"]), /default-src 'none'/);
       assert.equal(decodeSvg(r.text), "DCACCOUNT:https://_chatrelay.test/new");
+      assert.equal(jsqrDecodeSvg(r.text), "DCACCOUNT:https://_chatrelay.test/new");
       assert.match(r.text, /<a class="button" href="DCACCOUNT:https:\/\/_chatrelay.test\/new">/);
       assert.match(r.text, /<html lang="en">/);
       assert.match(r.text, /aria-label="QR code: DCACCOUNT:https:\/\/_chatrelay.test\/new"/);
