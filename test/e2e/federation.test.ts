@@ -5,12 +5,8 @@
  * loopback; the core itself is given the relays' IP addresses.
  */
 import assert from "node:assert/strict";
-import { createPublicKey } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import type { Config } from "../../src/config/types.ts";
-import { dkimTxtRecord } from "../../src/dkim/keys.ts";
-import { dkimKeyPath } from "../../src/dkim/path.ts";
 import {
   type DcAccount,
   DeltaChat,
@@ -20,19 +16,13 @@ import {
 } from "../support/deltachat.ts";
 import { type DnsServer, startDnsServer } from "../support/dns-server.ts";
 import { commonFreePort } from "../support/ports.ts";
-import { startTestRelay, type TestRelay } from "../support/relay.ts";
+import { publishDkim, startTestRelay, type TestRelay } from "../support/relay.ts";
 import { PASSWORD, relayLog, serverOf } from "./helpers.ts";
 
 const A_IP = "127.0.0.2";
 const B_IP = "127.0.0.3";
 const A = "_alpha.test";
 const B = "_beta.test";
-
-function publishDkim(dns: DnsServer, r: TestRelay): void {
-  const pem = readFileSync(dkimKeyPath(r.config), "utf8");
-  const pub = createPublicKey(pem).export({ type: "spki", format: "pem" }).toString();
-  dns.zone.set(`${r.config.dkim_selector}._domainkey.${r.domain}`, { TXT: [dkimTxtRecord(pub)] });
-}
 
 /** Records how mail from other relays arrives at `r` ("https" for /mxdeliv, "smtp"). */
 function spyOnArrivals(r: TestRelay): string[] {

@@ -17,14 +17,7 @@ import { HttpService, type TlsSocketHandler } from "../../src/http/server.ts";
 import { silentLogger } from "../../src/log.ts";
 import { openStore } from "../../src/store/open.ts";
 import type { Store } from "../../src/store/types.ts";
-import { certificateNames } from "../../src/tls/material.ts";
-import { type KeyAndCert, selfSignedCertificate } from "../../src/tls/selfsigned.ts";
-
-let certificate: Promise<KeyAndCert> | undefined;
-export function testCertificate(): Promise<KeyAndCert> {
-  certificate ??= selfSignedCertificate(certificateNames("_chatrelay.test"));
-  return certificate;
-}
+import { testCertificate } from "../support/tls.ts";
 
 export interface Accepted {
   envelope: Envelope;

@@ -4,7 +4,8 @@ import { X509Certificate } from "node:crypto";
 import { after, before, test } from "node:test";
 import * as tls from "node:tls";
 import { selfSignedCertificate } from "../../src/tls/selfsigned.ts";
-import { type ImapHarness, startImap, testCertificate } from "./support/harness.ts";
+import { testCertificate } from "../support/tls.ts";
+import { type ImapHarness, startImap } from "./support/harness.ts";
 import { RawClient } from "./support/raw-client.ts";
 
 let h: ImapHarness;

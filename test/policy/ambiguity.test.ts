@@ -13,7 +13,8 @@ import { unclearContentType, validBoundary } from "../../src/policy/ambiguity.ts
 import { isEncrypted } from "../../src/policy/encryption.ts";
 import { checkIncoming, checkOutgoing } from "../../src/policy/gate.ts";
 import { isSecureJoin } from "../../src/policy/securejoin.ts";
-import { ALICE, armor, BOB, fixture, packet, pgpMime } from "./helpers.ts";
+import { fixture } from "../support/mail.ts";
+import { ALICE, armor, BOB, packet, pgpMime } from "./helpers.ts";
 
 const B = "YFrteb74qSXmggbOxZL9dRnhymywAi";
 const ARMOR = armor(Buffer.concat([packet(1, Buffer.alloc(94, 1)), packet(18, Buffer.alloc(300, 2))]));
@@ -200,7 +201,7 @@ test("still accepted: case, spacing and quoting all parsers agree on", () => {
 });
 
 test("the Secure-Join part is held to the same rule", () => {
-  const sj = fixture("securejoin-vc.eml");
+  const sj = fixture("securejoin-vc", ALICE, BOB);
   assert.equal(isSecureJoin(sj), true);
   const text = sj.toString("latin1");
   const at = text.lastIndexOf("Content-Type: text/plain");

@@ -7,7 +7,8 @@ import { isEncrypted } from "../../src/policy/encryption.ts";
 import { checkIncoming, checkOutgoing } from "../../src/policy/gate.ts";
 import { parseMimeShape } from "../../src/policy/mime-shape.ts";
 import { isSecureJoin } from "../../src/policy/securejoin.ts";
-import { ALICE, BOB, fixture, fixtureNames } from "./helpers.ts";
+import { type FixtureName, fixture, fixtureNames } from "../support/mail.ts";
+import { ALICE, BOB } from "./helpers.ts";
 
 interface Row {
   encrypted: boolean;
@@ -18,18 +19,18 @@ interface Row {
   incomingEnforced: number | "ok";
 }
 
-const TABLE: Record<string, Row> = {
-  "encrypted.eml": { encrypted: true, securejoin: false, outgoing: "ok", incomingEnforced: "ok" },
-  "fake-encrypted.eml": { encrypted: false, securejoin: false, outgoing: 523, incomingEnforced: 523 },
-  "securejoin-vc.eml": { encrypted: false, securejoin: true, outgoing: "ok", incomingEnforced: "ok" },
-  "securejoin-vc-fake.eml": { encrypted: false, securejoin: false, outgoing: 523, incomingEnforced: 523 },
-  "plain.eml": { encrypted: false, securejoin: false, outgoing: 523, incomingEnforced: 523 },
-  "literal.eml": { encrypted: false, securejoin: false, outgoing: 523, incomingEnforced: 523 },
-  "mdn.eml": { encrypted: false, securejoin: false, outgoing: 523, incomingEnforced: 523 },
+const TABLE: Record<FixtureName, Row> = {
+  encrypted: { encrypted: true, securejoin: false, outgoing: "ok", incomingEnforced: "ok" },
+  "fake-encrypted": { encrypted: false, securejoin: false, outgoing: 523, incomingEnforced: 523 },
+  "securejoin-vc": { encrypted: false, securejoin: true, outgoing: "ok", incomingEnforced: "ok" },
+  "securejoin-vc-fake": { encrypted: false, securejoin: false, outgoing: 523, incomingEnforced: 523 },
+  plain: { encrypted: false, securejoin: false, outgoing: 523, incomingEnforced: 523 },
+  literal: { encrypted: false, securejoin: false, outgoing: 523, incomingEnforced: 523 },
+  mdn: { encrypted: false, securejoin: false, outgoing: 523, incomingEnforced: 523 },
   // From is MAILER-DAEMON@example.org, not the sender: outgoing fails the From check.
-  "mailer-daemon.eml": { encrypted: false, securejoin: false, outgoing: 500, incomingEnforced: "ok" },
+  "mailer-daemon": { encrypted: false, securejoin: false, outgoing: 500, incomingEnforced: "ok" },
   // Sent to someone else, so not the self-sent setup message exception.
-  "asm.eml": { encrypted: false, securejoin: false, outgoing: 523, incomingEnforced: 523 },
+  asm: { encrypted: false, securejoin: false, outgoing: 523, incomingEnforced: 523 },
 };
 
 const code = (v: { ok: boolean; code?: number }): number | "ok" => (v.ok ? "ok" : (v.code as number));
@@ -38,9 +39,9 @@ test("the table covers every fixture", () => {
   assert.deepEqual(fixtureNames(), Object.keys(TABLE).sort());
 });
 
-for (const [name, row] of Object.entries(TABLE)) {
+for (const [name, row] of Object.entries(TABLE) as [FixtureName, Row][]) {
   test(`fixture ${name}`, () => {
-    const message = fixture(name);
+    const message = fixture(name, ALICE, BOB);
     const parsed = parseMimeShape(message);
     assert.ok(parsed.ok, name);
     for (const direction of ["outgoing", "incoming"] as const) {
@@ -64,7 +65,7 @@ for (const [name, row] of Object.entries(TABLE)) {
 }
 
 test("fixture asm.eml sent to oneself passes outgoing", () => {
-  const message = fixture("asm.eml", ALICE, ALICE);
+  const message = fixture("asm", ALICE, ALICE);
   assert.deepEqual(checkOutgoing({ mailFrom: ALICE, recipients: [ALICE], message }), { ok: true });
   // ...but only with exactly one recipient, and not on the incoming side.
   assert.equal(checkOutgoing({ mailFrom: ALICE, recipients: [ALICE, BOB], message }).ok, false);
@@ -73,7 +74,7 @@ test("fixture asm.eml sent to oneself passes outgoing", () => {
 });
 
 test("fixture mailer-daemon.eml: the bounce exception is incoming only", () => {
-  const message = fixture("mailer-daemon.eml");
+  const message = fixture("mailer-daemon", ALICE, BOB);
   const daemon = "mailer-daemon@example.org";
   const out = checkOutgoing({ mailFrom: daemon, recipients: [BOB], message });
   assert.deepEqual(out, { ok: false, code: 523, text: "Encryption Needed: Invalid Unencrypted Mail" });

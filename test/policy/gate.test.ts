@@ -11,7 +11,8 @@ import {
 } from "../../src/policy/gate.ts";
 import { Gcra } from "../../src/policy/gcra.ts";
 import { replyLine } from "../../src/policy/verdict.ts";
-import { ALICE, armor, BOB, fixture, packet, pgpMime } from "./helpers.ts";
+import { fixture } from "../support/mail.ts";
+import { ALICE, armor, BOB, packet, pgpMime } from "./helpers.ts";
 
 const ENCRYPTED = pgpMime(
   armor(Buffer.concat([packet(1, Buffer.alloc(50, 1)), packet(18, Buffer.alloc(200, 2))])),
@@ -95,11 +96,11 @@ test("outgoing: unencrypted is 523, Version armor header is refused", () => {
 });
 
 test("outgoing: secure-join request and self-sent setup message", () => {
-  const sj = fixture("securejoin-vc.eml");
+  const sj = fixture("securejoin-vc", ALICE, BOB);
   assert.deepEqual(checkOutgoing({ mailFrom: ALICE, recipients: [BOB], message: sj }), { ok: true });
-  const fake = fixture("securejoin-vc-fake.eml");
+  const fake = fixture("securejoin-vc-fake", ALICE, BOB);
   assert.deepEqual(checkOutgoing({ mailFrom: ALICE, recipients: [BOB], message: fake }), NEED);
-  const asm = fixture("asm.eml", ALICE, ALICE);
+  const asm = fixture("asm", ALICE, ALICE);
   assert.deepEqual(checkOutgoing({ mailFrom: ALICE, recipients: ["ALICE@c.example"], message: asm }), {
     ok: true,
   });
@@ -200,7 +201,7 @@ test("incoming: From errors", () => {
 });
 
 test("incoming: mailer-daemon reports need all three conditions", () => {
-  const base = fixture("mailer-daemon.eml").toString("latin1");
+  const base = fixture("mailer-daemon", ALICE, BOB).toString("latin1");
   const run = (text: string) =>
     checkIncoming({
       mailFrom: "",
@@ -209,7 +210,7 @@ test("incoming: mailer-daemon reports need all three conditions", () => {
       enforceE2EE: () => true,
     }).ok;
   assert.equal(run(base), true);
-  assert.equal(run(base.replace("Auto-Submitted: auto-replied \n", "")), false, "no Auto-Submitted");
+  assert.equal(run(base.replace("Auto-Submitted: auto-replied \r\n", "")), false, "no Auto-Submitted");
   assert.equal(
     run(base.replace("Auto-Submitted: auto-replied ", "Auto-Submitted: ")),
     false,

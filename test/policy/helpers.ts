@@ -1,27 +1,9 @@
-// Shared helpers for the policy tests: fixture loading, PGP/MIME message
-// builders and a small armor writer for hand-made packet sequences.
-
-import { readdirSync, readFileSync } from "node:fs";
-
-export const FIXTURE_DIR = new URL("../fixtures/chatmail-mail-data/", import.meta.url);
+// Shared helpers for the policy tests: PGP/MIME message builders and a small
+// armor writer for hand-made packet sequences. The mail-data vectors come from
+// test/support/mail.ts.
 
 export const ALICE = "alice@c.example";
 export const BOB = "bob@d.example";
-
-/** A fixture .eml with its placeholders filled in. */
-export function fixture(name: string, from = ALICE, to = BOB, subject = "hi"): Buffer {
-  const raw = readFileSync(new URL(name, FIXTURE_DIR), "latin1")
-    .replaceAll("{from_addr}", from)
-    .replaceAll("{to_addr}", to)
-    .replaceAll("{subject}", subject);
-  return Buffer.from(raw, "latin1");
-}
-
-export function fixtureNames(): string[] {
-  return readdirSync(FIXTURE_DIR)
-    .filter((f) => f.endsWith(".eml"))
-    .sort();
-}
 
 export function crlf(s: string): string {
   return s.replace(/\r?\n/g, "\r\n");

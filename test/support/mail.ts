@@ -1,5 +1,5 @@
 /** Test messages: the chatmail fixtures with their placeholders filled in. */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 export const FIXTURES = fileURLToPath(new URL("../fixtures/chatmail-mail-data/", import.meta.url));
@@ -15,7 +15,19 @@ export type FixtureName =
   | "mailer-daemon"
   | "asm";
 
-/** A fixture with {from_addr}, {to_addr}, {subject} replaced and CRLF line ends. */
+/** The names of the .eml files in the fixture folder, sorted. */
+export function fixtureNames(): string[] {
+  return readdirSync(FIXTURES)
+    .filter((f) => f.endsWith(".eml"))
+    .map((f) => f.slice(0, -".eml".length))
+    .sort();
+}
+
+/**
+ * A fixture with {from_addr}, {to_addr}, {subject} replaced and CRLF line ends.
+ * The upstream files mix LF and CRLF; mail on the wire is CRLF (RFC 5322 §2.1,
+ * RFC 5321 §2.3.8), so every test sees the vectors as a relay receives them.
+ */
 export function fixture(name: FixtureName, from: string, to: string, subject = "Hi"): Buffer {
   const text = readFileSync(`${FIXTURES}${name}.eml`, "utf8")
     .replaceAll("{from_addr}", from)

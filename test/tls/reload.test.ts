@@ -4,19 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import tls from "node:tls";
 import { selfSignedCertificate } from "../../src/tls/selfsigned.ts";
 import { startTestRelay } from "../support/relay.ts";
-
-function fingerprint(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = tls.connect({ port, host: "127.0.0.1", rejectUnauthorized: false }, () => {
-      resolve(s.getPeerCertificate().fingerprint256);
-      s.destroy();
-    });
-    s.on("error", reject);
-  });
-}
+import { fingerprint } from "../support/tls.ts";
 
 test("external certificate files: used, and reloaded on demand on every listener", async () => {
   const dir = mkdtempSync(join(tmpdir(), "chatrelay-tls-"));
@@ -35,13 +25,13 @@ test("external certificate files: used, and reloaded on demand on every listener
   });
   try {
     const ports = [r.imapsPort, r.submissionsPort, r.httpsPort];
-    const before = await Promise.all(ports.map(fingerprint));
+    const before = await Promise.all(ports.map((p) => fingerprint(p)));
     const expected = new X509Certificate(first.cert).fingerprint256;
     assert.deepEqual(before, [expected, expected, expected]);
     writeFileSync(certPath, second.cert);
     writeFileSync(keyPath, second.key);
     await r.relay.reloadCertificate();
-    const after = await Promise.all(ports.map(fingerprint));
+    const after = await Promise.all(ports.map((p) => fingerprint(p)));
     const renewed = new X509Certificate(second.cert).fingerprint256;
     assert.deepEqual(after, [renewed, renewed, renewed]);
   } finally {

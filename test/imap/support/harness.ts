@@ -17,14 +17,7 @@ import { ImapServer } from "../../../src/imap/server.ts";
 import { type Logger, silentLogger } from "../../../src/log.ts";
 import { openStore } from "../../../src/store/open.ts";
 import type { MessageRecord, Store } from "../../../src/store/types.ts";
-import { type KeyAndCert, selfSignedCertificate } from "../../../src/tls/selfsigned.ts";
-
-let certPromise: Promise<KeyAndCert> | null = null;
-
-export function testCertificate(): Promise<KeyAndCert> {
-  certPromise ??= selfSignedCertificate(["_chatrelay.test", "127.0.0.1"]);
-  return certPromise;
-}
+import { testCertificate } from "../../support/tls.ts";
 
 export interface ImapHarness {
   server: ImapServer;
