@@ -8,6 +8,7 @@
  */
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { createSecureContext } from "node:tls";
 import { isIpDomain } from "../config/domain.ts";
 import type { Config } from "../config/types.ts";
 import { acmeCertificatePaths, readStoredCertificate } from "./acme-files.ts";
@@ -38,9 +39,13 @@ export async function loadTlsMaterial(config: Config): Promise<KeyAndCert> {
     try {
       const pair = await readPair(certPath, keyPath);
       if (!pair) throw new Error("file not found");
+      // files that are there but hold no usable pair: said here, in one line, not
+      // by OpenSSL when a listener starts (or, at a reload, after some listeners took it)
+      createSecureContext({ cert: pair.cert, key: pair.key });
       return pair;
     } catch (e) {
-      throw new StartupError(`cannot read certificate ${certPath} / key ${keyPath}: ${(e as Error).message}`);
+      const why = (e as Error).message.replace(/\s+/g, " ");
+      throw new StartupError(`cannot read certificate ${certPath} / key ${keyPath}: ${why}`);
     }
   }
   if (config.tls_mode === "acme")
