@@ -3,7 +3,7 @@
 // itself, so the files are collected here. `node test/run.mjs [filter...]` runs
 // only files whose path contains one of the filters.
 import { spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 function collect(dir, out) {
@@ -23,9 +23,16 @@ if (files.length === 0) {
   console.error("no test files matched");
   process.exit(1);
 }
+// Tests use temporary folders only: the production data_dir must not appear.
+const SYSTEM_DATA_DIR = "/var/lib/chatrelay";
+const hadSystemDataDir = existsSync(SYSTEM_DATA_DIR);
 const result = spawnSync(
   process.execPath,
   ["--import", "tsx", "--test", "--test-concurrency=2", "--test-timeout=300000", ...files],
   { stdio: "inherit" },
 );
+if (!hadSystemDataDir && existsSync(SYSTEM_DATA_DIR)) {
+  console.error(`a test wrote to ${SYSTEM_DATA_DIR}; tests must use temporary folders only`);
+  process.exit(1);
+}
 process.exit(result.status ?? 1);
