@@ -5,68 +5,31 @@
  * cap. Clients come from different loopback addresses (all of 127/8 is local).
  */
 import assert from "node:assert/strict";
-import * as net from "node:net";
 import { after, before, test } from "node:test";
-import * as tls from "node:tls";
 import { MAX_PASSWORD_BYTES } from "../../src/accounts/types.ts";
+import { TlsLines } from "../support/tls-lines.ts";
 import { type ImapHarness, startImap } from "./support/harness.ts";
 import { quote } from "./support/raw-client.ts";
 
-/** A line client over implicit TLS from a chosen local address. */
-class Client {
-  private buf = "";
-  private waiters: Array<() => void> = [];
-  closed = false;
-
-  private constructor(private readonly socket: tls.TLSSocket) {
-    socket.setEncoding("utf8");
-    socket.on("data", (d: string) => {
-      this.buf += d;
-      this.wake();
-    });
-    socket.on("close", () => {
-      this.closed = true;
-      this.wake();
-    });
-    socket.on("error", () => {});
-  }
-
-  private wake(): void {
-    for (const w of this.waiters.splice(0)) w();
-  }
-
+/** An IMAP client over implicit TLS from a chosen local address. */
+class Client extends TlsLines {
   static async connect(port: number, localAddress: string): Promise<Client> {
-    const raw = net.connect({ port, host: "127.0.0.1", localAddress });
-    await new Promise<void>((resolve, reject) => raw.once("connect", resolve).once("error", reject));
-    const socket = tls.connect({ socket: raw, rejectUnauthorized: false });
-    await new Promise<void>((resolve, reject) => socket.once("secureConnect", resolve).once("error", reject));
-    const c = new Client(socket);
+    const c = new Client(await TlsLines.open(port, localAddress));
     await c.line();
     return c;
   }
 
   /** The next line, or null once the connection is closed. */
-  async line(): Promise<string | null> {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const i = this.buf.indexOf("\r\n");
-      if (i >= 0) {
-        const l = this.buf.slice(0, i);
-        this.buf = this.buf.slice(i + 2);
-        return l;
-      }
-      if (this.closed) return null;
-      if (Date.now() > deadline) throw new Error(`timeout; buffer: ${this.buf}`);
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, 200);
-      });
-    }
+  line(): Promise<string | null> {
+    return this.next((buf) => {
+      const i = buf.indexOf("\r\n");
+      return i < 0 ? null : { value: buf.slice(0, i), used: i + 2 };
+    }, 10_000);
   }
 
   /** Sends a command; its tagged answer. */
   async command(tag: string, text: string): Promise<string> {
-    this.socket.write(`${tag} ${text}\r\n`);
+    this.write(`${tag} ${text}\r\n`);
     for (;;) {
       const l = await this.line();
       if (l === null) throw new Error(`closed before ${tag} was answered`);
@@ -76,10 +39,6 @@ class Client {
 
   async login(tag: string, user: string, password: string): Promise<string> {
     return this.command(tag, `LOGIN ${quote(user)} ${quote(password)}`);
-  }
-
-  close(): void {
-    this.socket.destroy();
   }
 }
 

@@ -5,75 +5,35 @@
  * cap. Clients come from different loopback addresses (all of 127/8 is local).
  */
 import assert from "node:assert/strict";
-import * as net from "node:net";
 import { after, before, test } from "node:test";
-import * as tls from "node:tls";
 import { MAX_PASSWORD_BYTES } from "../../src/accounts/types.ts";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";
+import { TlsLines } from "../support/tls-lines.ts";
 
 /** An SMTP client over implicit TLS from a chosen local address. */
-class Client {
-  private buf = "";
-  private waiters: Array<() => void> = [];
-  closed = false;
-
-  private constructor(private readonly socket: tls.TLSSocket) {
-    socket.setEncoding("utf8");
-    socket.on("data", (d: string) => {
-      this.buf += d;
-      this.wake();
-    });
-    socket.on("close", () => {
-      this.closed = true;
-      this.wake();
-    });
-    socket.on("error", () => {});
-  }
-
-  private wake(): void {
-    for (const w of this.waiters.splice(0)) w();
-  }
-
+class Client extends TlsLines {
   static async connect(port: number, localAddress: string): Promise<Client> {
-    const raw = net.connect({ port, host: "127.0.0.1", localAddress });
-    await new Promise<void>((resolve, reject) => raw.once("connect", resolve).once("error", reject));
-    const socket = tls.connect({ socket: raw, rejectUnauthorized: false });
-    await new Promise<void>((resolve, reject) => socket.once("secureConnect", resolve).once("error", reject));
-    const c = new Client(socket);
+    const c = new Client(await TlsLines.open(port, localAddress));
     assert.match((await c.reply()) ?? "", /^220 /);
     assert.match((await c.command("EHLO client.test")) ?? "", /^250 /m);
     return c;
   }
 
   /** The next complete reply (last line), or null once the connection is closed. */
-  async reply(): Promise<string | null> {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const m = /^(?:\d{3}-[^\r\n]*\r\n)*(\d{3}(?: [^\r\n]*)?)\r\n/.exec(this.buf);
-      if (m) {
-        this.buf = this.buf.slice(m[0].length);
-        return m[1]!;
-      }
-      if (this.closed) return null;
-      if (Date.now() > deadline) throw new Error(`timeout; buffer: ${this.buf}`);
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, 200);
-      });
-    }
+  reply(): Promise<string | null> {
+    return this.next((buf) => {
+      const m = /^(?:\d{3}-[^\r\n]*\r\n)*(\d{3}(?: [^\r\n]*)?)\r\n/.exec(buf);
+      return m ? { value: m[1] as string, used: m[0].length } : null;
+    }, 15_000);
   }
 
   async command(line: string): Promise<string | null> {
-    this.socket.write(`${line}\r\n`);
+    this.write(`${line}\r\n`);
     return this.reply();
   }
 
   auth(user: string, password: string): Promise<string | null> {
     return this.command(`AUTH PLAIN ${Buffer.from(`\0${user}\0${password}`).toString("base64")}`);
-  }
-
-  close(): void {
-    this.socket.destroy();
   }
 }
 
