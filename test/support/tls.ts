@@ -1,7 +1,10 @@
 /** TLS for tests: one self-signed certificate per process, and the certificate a listener shows. */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import tls from "node:tls";
 import { certificateNames } from "../../src/tls/material.ts";
 import { type KeyAndCert, selfSignedCertificate } from "../../src/tls/selfsigned.ts";
+import { startTestRelay } from "./relay.ts";
 
 let certificate: Promise<KeyAndCert> | undefined;
 
@@ -33,4 +36,25 @@ export function fingerprint(
     );
     s.on("error", reject);
   });
+}
+
+/**
+ * A relay on external certificate files (`chat.example`) in `dir`, with two
+ * certificates for it: `first` is in the files, `second` is for a reload.
+ */
+export async function externalCertificateRelay(dir: string) {
+  const [first, second] = await Promise.all([
+    selfSignedCertificate(["chat.example"]),
+    selfSignedCertificate(["chat.example"]),
+  ]);
+  const certPath = join(dir, "cert.pem");
+  const keyPath = join(dir, "key.pem");
+  writeFileSync(certPath, first.cert);
+  writeFileSync(keyPath, first.key);
+  const r = await startTestRelay({
+    mail_domain: "chat.example",
+    tls_mode: "external",
+    tls_external_cert_and_key: `${certPath} ${keyPath}`,
+  });
+  return { r, first, second, certPath, keyPath };
 }

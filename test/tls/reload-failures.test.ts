@@ -13,9 +13,8 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import tls from "node:tls";
 import { StartupError } from "../../src/relay.ts";
-import { selfSignedCertificate } from "../../src/tls/selfsigned.ts";
 import { startTestRelay } from "../support/relay.ts";
-import { fingerprint } from "../support/tls.ts";
+import { externalCertificateRelay, fingerprint } from "../support/tls.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "chatrelay-tls-fail-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -79,19 +78,7 @@ test("unreadable certificate files at start-up: one StartupError line", async ()
 });
 
 test("a failing reload keeps the old certificate; a good one reaches STARTTLS on 143 and 587", async () => {
-  const [first, second] = await Promise.all([
-    selfSignedCertificate(["chat.example"]),
-    selfSignedCertificate(["chat.example"]),
-  ]);
-  const certPath = join(dir, "cert.pem");
-  const keyPath = join(dir, "key.pem");
-  writeFileSync(certPath, first.cert);
-  writeFileSync(keyPath, first.key);
-  const r = await startTestRelay({
-    mail_domain: "chat.example",
-    tls_mode: "external",
-    tls_external_cert_and_key: `${certPath} ${keyPath}`,
-  });
+  const { r, first, second, certPath, keyPath } = await externalCertificateRelay(dir);
   try {
     const shown = () =>
       Promise.all([

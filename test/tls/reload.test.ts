@@ -4,25 +4,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { selfSignedCertificate } from "../../src/tls/selfsigned.ts";
-import { startTestRelay } from "../support/relay.ts";
-import { fingerprint } from "../support/tls.ts";
+import { externalCertificateRelay, fingerprint } from "../support/tls.ts";
 
 test("external certificate files: used, and reloaded on demand on every listener", async () => {
   const dir = mkdtempSync(join(tmpdir(), "chatrelay-tls-"));
-  const [first, second] = await Promise.all([
-    selfSignedCertificate(["chat.example"]),
-    selfSignedCertificate(["chat.example"]),
-  ]);
-  const certPath = join(dir, "cert.pem");
-  const keyPath = join(dir, "key.pem");
-  writeFileSync(certPath, first.cert);
-  writeFileSync(keyPath, first.key);
-  const r = await startTestRelay({
-    mail_domain: "chat.example",
-    tls_mode: "external",
-    tls_external_cert_and_key: `${certPath} ${keyPath}`,
-  });
+  const { r, first, second, certPath, keyPath } = await externalCertificateRelay(dir);
   try {
     const ports = [r.imapsPort, r.submissionsPort, r.httpsPort];
     const before = await Promise.all(ports.map((p) => fingerprint(p)));
