@@ -106,6 +106,8 @@ export interface RelayOptions {
   onStoreCorrupt?: (err: unknown) => void;
   /** CAs trusted for the ACME server's own HTTPS (tests against a local ACME server). */
   acmeCa?: string[];
+  /** The clock of the per-user send rate limit (tests move it; default Date.now). */
+  sendClock?: () => number;
 }
 
 export class Relay {
@@ -150,7 +152,16 @@ export class Relay {
       metrics,
       onFailed: (mailFrom, message, failed) => delivery.bounce(mailFrom, message, failed),
     });
-    const delivery: Delivery = new Delivery({ config, log, local, signer, verifier, outbound, metrics });
+    const delivery: Delivery = new Delivery({
+      config,
+      log,
+      local,
+      signer,
+      verifier,
+      outbound,
+      metrics,
+      now: opts.sendClock,
+    });
     // one budget for message bodies in memory, over SMTP, /mxdeliv and IMAP APPEND
     const bodies = new BodyBudget(config.max_buffered_bytes, config.max_message_size);
     const imap = new ImapServer({ config, store, accounts, bus, log, tls, bodies, metrics });

@@ -82,7 +82,7 @@ export class Delivery {
 
   /** docs/reference-relay.md §3.3: MAIL FROM on submission: one "@", then GCRA per envelope sender. */
   admitSender(mailFrom: string): Reply | undefined {
-    const v = checkSender(mailFrom, this.limiter);
+    const v = checkSender(mailFrom, this.limiter, this.deps.now);
     return v.ok ? undefined : { code: v.code, text: v.text };
   }
 

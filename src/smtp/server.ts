@@ -100,8 +100,9 @@ export class SmtpService {
   private submissionsForAlpn: SMTPServer | undefined;
   /** The 465 listeners (TLS here, SMTP in submissionsForAlpn). */
   private readonly implicitServers: TlsServer[] = [];
-  private readonly submissionLimiter: ConnectionLimiter;
-  private readonly mxLimiter: ConnectionLimiter;
+  /** Connections per address on 465/587 and on 25 (read-only outside; tests wait on them). */
+  readonly submissionLimiter: ConnectionLimiter;
+  readonly mxLimiter: ConnectionLimiter;
   private readonly bodies: BodyBudget;
   /** Connections still owing a handshake or a first transaction, by "address|port". */
   private readonly watches = new Map<string, Watch>();

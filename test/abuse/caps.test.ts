@@ -8,8 +8,9 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { TestRelay } from "../support/relay.ts";
+import { until } from "../support/until.ts";
 import { healthProblems, startAbuseRelay, TIGHT, underAttack } from "./canary.ts";
-import { attacker, Conn, sleep } from "./wire.ts";
+import { attacker, Conn } from "./wire.ts";
 
 const N = TIGHT.max_connections_per_ip;
 const MX_N = TIGHT.max_mx_connections_per_ip;
@@ -91,7 +92,7 @@ test("MX: refused connections do not give back a slot; after a burst of 2N exact
   const first = await burst(mxOpen, from, 2 * MX_N);
   for (const c of first) c.close();
   // the server notices the closes
-  await sleep(500);
+  await until("the MX slots given back", () => (r.relay.parts.smtp.mxLimiter.count(from) === 0 ? true : undefined));
   const again = await burst(mxOpen, from, MX_N + 5);
   for (const c of again) c.close();
   assert.deepEqual(

@@ -178,27 +178,42 @@ describe("SMTP submission", () => {
 
 describe("SMTP submission rate limit", () => {
   let r: TestRelay;
+  // The limiter's clock stands still unless the test moves it: a slow machine changes nothing.
+  let now = Date.parse("2026-01-01T00:00:00Z");
   before(async () => {
-    r = await startTestRelay({ max_user_send_per_minute: 60, max_user_send_burst_size: 3 });
+    r = await startTestRelay(
+      { max_user_send_per_minute: 60, max_user_send_burst_size: 3 },
+      { sendClock: () => now },
+    );
   });
   after(() => r.close());
 
-  test("450 4.7.1 after the burst", async () => {
+  test("450 4.7.1 after the burst, one more per second after that", async () => {
     const a = r.newAddress();
+    const send = () =>
+      submit(r.submissionsPort, a, r.password, { from: a, to: [a] }, fixture("encrypted", a, a));
     const results = [];
-    for (let i = 0; i < 6; i++)
-      results.push(
-        await submit(r.submissionsPort, a, r.password, { from: a, to: [a] }, fixture("encrypted", a, a)),
-      );
-    const refused = results.filter((x) => x.code === 450);
-    assert.ok(
-      results.slice(0, 3).every((x) => x.ok),
-      "the burst passes",
+    for (let i = 0; i < 5; i++) results.push(await send());
+    assert.deepEqual(
+      results.map((x) => x.code),
+      [250, 250, 250, 450, 450],
+      JSON.stringify(results),
     );
-    assert.ok(refused.length >= 2, JSON.stringify(results));
-    assert.match(
-      refused[0]!.response,
-      new RegExp(`^450 4\\.7\\.1: Too much mail from <${a}>, rate-limited until \\d{4}-`),
+    assert.equal(
+      results[3]!.response,
+      `450 4.7.1: Too much mail from <${a}>, rate-limited until 2026-01-01T00:00:01.000Z`,
     );
+    now += 1000;
+    assert.deepEqual([(await send()).code, (await send()).code], [250, 450]);
+    // another sender has its own burst
+    const b = r.newAddress();
+    const other = await submit(
+      r.submissionsPort,
+      b,
+      r.password,
+      { from: b, to: [b] },
+      fixture("encrypted", b, b),
+    );
+    assert.equal(other.code, 250);
   });
 });

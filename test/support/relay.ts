@@ -38,13 +38,20 @@ let counter = 0;
 
 export async function startTestRelay(
   overrides: Partial<Config> = {},
-  opts: { log?: Logger; keepDataDir?: boolean; outboundCa?: string[]; acmeCa?: string[] } = {},
+  opts: {
+    log?: Logger;
+    keepDataDir?: boolean;
+    outboundCa?: string[];
+    acmeCa?: string[];
+    sendClock?: () => number;
+  } = {},
 ): Promise<TestRelay> {
   const dataDir = overrides.data_dir ?? mkdtempSync(join(tmpdir(), "chatrelay-test-"));
   const config = testConfig({ ...overrides, data_dir: dataDir });
   const relay = await Relay.start(config, opts.log ?? silentLogger, {
     outboundCa: opts.outboundCa,
     acmeCa: opts.acmeCa,
+    sendClock: opts.sendClock,
   });
   const p = relay.ports;
   return {
@@ -91,18 +98,4 @@ export async function inbox(r: { relay: Relay }, address: string): Promise<strin
   return Promise.all(list.map(async (m) => (await store.readBlob(m.blobId)).toString()));
 }
 
-/** Polls `f` until it gives a value; the error names `what` and, if given, `detail()`. */
-export async function until<T>(
-  what: string,
-  f: () => Promise<T | undefined> | T | undefined,
-  detail?: () => string,
-  ms = 20_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${detail ? `\n${detail()}` : ""}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { until } from "./until.ts";
