@@ -16,9 +16,9 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { commonFreePort } from "../support/ports.ts";
 import { ImapConnection } from "./client.ts";
 import { serverCapabilities } from "./session.ts";
 
@@ -36,17 +36,6 @@ const DOVECOT_BIN = ["/usr/sbin/dovecot", "/usr/local/sbin/dovecot"];
 
 export function dovecotBinary(): string | null {
   return DOVECOT_BIN.find((p) => existsSync(p)) ?? null;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function uidOf(name: string): { uid: number; gid: number } {
@@ -130,7 +119,7 @@ export async function startDovecot(): Promise<DovecotServer> {
   const mail = uidOf("mail");
   mkdirSync(join(dir, "home"));
   chownSync(join(dir, "home"), mail.uid, mail.gid);
-  const port = await freePort();
+  const port = await commonFreePort(["127.0.0.1"]);
   const password = "imaptest-pass";
   const confPath = join(dir, "dovecot.conf");
   writeFileSync(confPath, config(dir, port, password, mail));
