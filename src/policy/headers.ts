@@ -45,6 +45,12 @@ export interface ScanOptions {
   maxBytes?: number;
   /** Stop at the first malformed line. */
   stopAtMalformed?: boolean;
+  /**
+   * Count a line holding a bare CR (one not followed by LF) as malformed: RFC
+   * 5322 §2.2 allows CR only in CRLF, and readers disagree on whether a bare CR
+   * ends a line (Python's email package: yes; this scanner, mailparse: no).
+   */
+  bareCrMalformed?: boolean;
 }
 
 interface Line {
@@ -88,6 +94,11 @@ function unfold(buf: Buffer, from: number, to: number): string {
   return text.includes("\n") ? text.replace(/\r?\n/g, "") : text;
 }
 
+/** Whether `buf[from, to)` holds a CR (searching only that range: linear over all lines). */
+function hasCr(buf: Buffer, from: number, to: number): boolean {
+  return from < to && buf.subarray(from, to).indexOf(CR) !== -1;
+}
+
 /**
  * Scans the header section in `buf[start, end)`. When a limit stops the scan,
  * `truncated` is set and `bodyStart` is where scanning stopped.
@@ -125,8 +136,13 @@ export function scanHeaders(
       break;
     }
     const first = buf[pos];
+    const bareCr = options.bareCrMalformed === true && hasCr(buf, line.start, line.contentEnd);
     if ((first === SP || first === HT) && last !== undefined) {
       last.end = line.next; // continuation line (folding)
+      if (bareCr && !last.malformed) {
+        last.malformed = true;
+        malformed++;
+      }
     } else {
       const parsed = first === SP || first === HT ? null : fieldName(buf, line.start, line.contentEnd);
       const field: HeaderField = {
@@ -137,9 +153,9 @@ export function scanHeaders(
         end: line.next,
         firstLineEnd: line.next,
         eol: line.eol,
-        malformed: parsed === null,
+        malformed: parsed === null || bareCr,
       };
-      if (parsed === null) malformed++;
+      if (field.malformed) malformed++;
       fields.push(field);
       valueStarts.push(parsed === null ? line.start : parsed.colon + 1);
       last = field;
@@ -149,6 +165,10 @@ export function scanHeaders(
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i] as HeaderField;
     if (!f.malformed) f.value = unfold(buf, valueStarts[i] as number, f.end);
+    else if (f.name !== "") {
+      f.name = "";
+      f.lname = "";
+    }
   }
   return { fields, bodyStart, hasSeparator, malformed, truncated };
 }

@@ -138,7 +138,11 @@ function partEnd(buf: Buffer, partStart: number, lineStart: number): number {
 }
 
 function parsePart(buf: Buffer, start: number, end: number): MimePart {
-  const headers = scanHeaders(buf, start, end, { maxBytes: MAX_PART_HEADER_BYTES, stopAtMalformed: true });
+  const headers = scanHeaders(buf, start, end, {
+    maxBytes: MAX_PART_HEADER_BYTES,
+    stopAtMalformed: true,
+    bareCrMalformed: true,
+  });
   const { contentType, ambiguous } = entityType(buf, headers);
   return {
     headers,
@@ -182,7 +186,11 @@ function splitMultipart(buf: Buffer, bodyStart: number, boundary: string): Split
 /** Parses the top-level MIME shape of `raw`. */
 export function parseMimeShape(raw: Buffer): MimeShapeResult {
   if (raw.length === 0) return { ok: false, error: "empty message" };
-  const headers = scanHeaders(raw, 0, raw.length, { maxBytes: MAX_HEADER_BYTES, stopAtMalformed: true });
+  const headers = scanHeaders(raw, 0, raw.length, {
+    maxBytes: MAX_HEADER_BYTES,
+    stopAtMalformed: true,
+    bareCrMalformed: true,
+  });
   if (headers.malformed > 0) {
     const bad = headers.fields.findIndex((f) => f.malformed);
     return { ok: false, error: `malformed header line ${bad + 1}` };

@@ -83,6 +83,29 @@ test("outgoing: parse failure", () => {
   assert.equal(replyLine(v), "500 Failed to parse message: malformed header line 1");
 });
 
+test("a bare CR in a header section is a malformed line: readers disagree on whether it ends one", () => {
+  const packets = armor(Buffer.concat([packet(1, Buffer.alloc(50, 1)), packet(18, Buffer.alloc(200, 2))]));
+  const bad = (m: Buffer) => checkOutgoing({ mailFrom: ALICE, recipients: [BOB], message: m });
+  assert.deepEqual(bad(ENCRYPTED), { ok: true });
+  // "X-A: a<CR>garbage": one field here, a field and a non-field line for Python's email package
+  for (const [extra, line] of [
+    ["X-A: a\rgarbage", 4],
+    ["X-A: a\rContent-Type: text/plain", 4],
+    ["X-A: a\r\n\tfolded\rmore", 4],
+  ] as const) {
+    assert.deepEqual(
+      bad(pgpMime(packets, { extraTopHeaders: [extra] })),
+      { ok: false, code: 500, text: `Failed to parse message: malformed header line ${line}` },
+      JSON.stringify(extra),
+    );
+  }
+  // in a part's header section the part is malformed, so not an OpenPGP/MIME message
+  const part = bad(pgpMime(packets, { part1Type: "application/pgp-encrypted\rX-B: c" }));
+  assert.equal(part.ok ? 0 : part.code, 523);
+  // a CR in the body is not the header section's business
+  assert.equal(bad(pgpMime(packets, { part1Body: "Version: 1\r" })).ok, true);
+});
+
 test("outgoing: unencrypted is 523, Version armor header is refused", () => {
   const v = checkOutgoing({ mailFrom: ALICE, recipients: [BOB], message: plain(ALICE) });
   assert.deepEqual(v, NEED);
