@@ -3,7 +3,6 @@
 // the same mbox messages and compared (case-insensitively where imaptest is).
 
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { bodyStructure } from "../../../src/imap/mime/bodystructure.ts";
@@ -11,7 +10,12 @@ import { envelope } from "../../../src/imap/mime/envelope.ts";
 import { decodedBody } from "../../../src/imap/mime/header.ts";
 import { parseMessage } from "../../../src/imap/mime/parse.ts";
 import { findPart, partial, type SectionSpec, sectionBytes } from "../../../src/imap/mime/section.ts";
-import { IMAPTEST_DIR, readFetchExpectations, readMbox } from "./imaptest-script.ts";
+import type { ImapArg } from "../../imaptest/args.ts";
+import { argText, fetchExpectations } from "../../imaptest/fetch-items.ts";
+import { parseMbox } from "../../imaptest/mbox.ts";
+import { loadScript } from "../../imaptest/script.ts";
+
+const IMAPTEST_DIR = join(import.meta.dirname, "../../fixtures/imaptest/tests");
 
 const SCRIPTS = [
   "fetch-body",
@@ -47,13 +51,28 @@ function partials(command: string): Map<string, [number, number]> {
   return out;
 }
 
+type Value =
+  | { kind: "list"; text: string }
+  | { kind: "string"; bytes: Buffer }
+  | { kind: "var"; name: string }
+  | { kind: "atom"; text: string };
+
+/** An expected value: a list compares as its text, `$x` is a variable the server chooses. */
+function expectedValue(a: ImapArg): Value {
+  if (a.type === "string" || a.type === "literal")
+    return { kind: "string", bytes: Buffer.from(a.value, "latin1") };
+  if (a.type === "list") return { kind: "list", text: argText(a) };
+  const text = argText(a);
+  return text.startsWith("$") ? { kind: "var", name: text } : { kind: "atom", text };
+}
+
 let checked = 0;
 
 for (const script of SCRIPTS) {
   test(`imaptest ${script}`, () => {
-    const mbox = existsSync(join(IMAPTEST_DIR, `${script}.mbox`)) ? `${script}.mbox` : "default.mbox";
-    const messages = readMbox(mbox);
-    const expectations = readFetchExpectations(script);
+    const file = loadScript(join(IMAPTEST_DIR, script));
+    const messages = parseMbox(file.mbox).map((m) => Buffer.from(m.data, "latin1"));
+    const expectations = fetchExpectations(file.script);
     assert.ok(expectations.length > 0);
     let here = 0;
     for (const e of expectations) {
@@ -61,7 +80,8 @@ for (const script of SCRIPTS) {
       assert.ok(raw, `message ${e.seq}`);
       const root = parseMessage(raw);
       const wanted = partials(e.command);
-      for (const [key, value] of e.items) {
+      for (const [key, arg] of e.items) {
+        const value = expectedValue(arg);
         const what = `${script}: ${e.command} → ${key}`;
         const k = key.toLowerCase();
         const section = /^(body|binary)(\.size)?\[(.*)\](?:<(\d+)>)?$/.exec(k);
