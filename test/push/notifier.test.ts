@@ -72,13 +72,33 @@ async function world(opts: { url?: string; timeoutMs?: number } = {}): Promise<W
   return w;
 }
 
+/** A test body run in a fresh world, closed afterwards whatever happens. */
+function inWorld(body: (w: World) => Promise<void>, opts?: { url?: string; timeoutMs?: number }) {
+  return async () => {
+    const w = await world(opts);
+    try {
+      await body(w);
+    } finally {
+      await w.close();
+    }
+  };
+}
+
+/** Bob's token answered with `answer`, and one delivery to Bob tried once. */
+async function firstTry(w: World, token: string, answer: number | "hang"): Promise<void> {
+  await w.store.setDeviceToken(BOB, token, T0 / 1000);
+  w.proxy.answer.set(token, answer);
+  w.deliver();
+  await w.notifier.settle();
+}
+
 async function jobs(store: Store) {
   return (await store.listJobs(PUSH_QUEUE)).map((j) => ({ ...j, payload: j.payload as PushPayload }));
 }
 
-test("a delivery POSTs each valid token, raw, to push_url; 200 finishes the job", async () => {
-  const w = await world();
-  try {
+test(
+  "a delivery POSTs each valid token, raw, to push_url; 200 finishes the job",
+  inWorld(async (w) => {
     await w.store.setDeviceToken(BOB, "openpgp:AAAA", T0 / 1000);
     await w.store.setDeviceToken(BOB, "fcm-chat.delta:tok2", T0 / 1000 - 10);
     await w.store.setDeviceToken(BOB, "expired", T0 / 1000 - 91 * 86400);
@@ -89,14 +109,12 @@ test("a delivery POSTs each valid token, raw, to push_url; 200 finishes the job"
     assert.deepEqual(await jobs(w.store), []);
     // the token stays
     assert.equal((await w.store.getDeviceTokens(BOB)).length, 3);
-  } finally {
-    await w.close();
-  }
-});
+  }),
+);
 
-test("no notification for the user's own copies, for APPEND, or without tokens", async () => {
-  const w = await world();
-  try {
+test(
+  "no notification for the user's own copies, for APPEND, or without tokens",
+  inWorld(async (w) => {
     await w.store.setDeviceToken(BOB, "tok", T0 / 1000);
     w.deliver(BOB, BOB.toUpperCase()); // bcc-self copy
     w.bus.publish({ kind: "exists", address: BOB, mailboxId: 1, records: [] }); // APPEND: no sender
@@ -107,14 +125,12 @@ test("no notification for the user's own copies, for APPEND, or without tokens",
     w.deliver(BOB, ""); // a bounce is not self-sent
     await w.notifier.settle();
     assert.equal(w.proxy.requests.length, 1);
-  } finally {
-    await w.close();
-  }
-});
+  }),
+);
 
-test("410 deletes the token", async () => {
-  const w = await world();
-  try {
+test(
+  "410 deletes the token",
+  inWorld(async (w) => {
     await w.store.setDeviceToken(BOB, "gone-token", T0 / 1000);
     await w.store.setDeviceToken(BOB, "live-token", T0 / 1000);
     w.proxy.answer.set("gone-token", 410);
@@ -125,18 +141,13 @@ test("410 deletes the token", async () => {
       ["live-token"],
     );
     assert.deepEqual(await jobs(w.store), []);
-  } finally {
-    await w.close();
-  }
-});
+  }),
+);
 
-test("500 retries after 8 s, 64 s, 512 s, 4096 s, then drops", async () => {
-  const w = await world();
-  try {
-    await w.store.setDeviceToken(BOB, "tok", T0 / 1000);
-    w.proxy.answer.set("tok", 500);
-    w.deliver();
-    await w.notifier.settle();
+test(
+  "500 retries after 8 s, 64 s, 512 s, 4096 s, then drops",
+  inWorld(async (w) => {
+    await firstTry(w, "tok", 500);
     for (const [i, delay] of RETRY_DELAYS_MS.entries()) {
       const [job] = await jobs(w.store);
       assert.ok(job, `job pending after failure ${i + 1}`);
@@ -155,18 +166,13 @@ test("500 retries after 8 s, 64 s, 512 s, 4096 s, then drops", async () => {
     assert.deepEqual(await jobs(w.store), [], "dropped after the fifth try");
     assert.equal(w.proxy.requests.length, 5);
     assert.equal((await w.store.getDeviceTokens(BOB)).length, 1, "the token stays");
-  } finally {
-    await w.close();
-  }
-});
+  }),
+);
 
-test("a notification is dropped 5 hours after the first try", async () => {
-  const w = await world();
-  try {
-    await w.store.setDeviceToken(BOB, "tok", T0 / 1000);
-    w.proxy.answer.set("tok", 503);
-    w.deliver();
-    await w.notifier.settle();
+test(
+  "a notification is dropped 5 hours after the first try",
+  inWorld(async (w) => {
+    await firstTry(w, "tok", 503);
     assert.equal(w.proxy.requests.length, 1);
     // the relay was away for more than 5 hours: the due retry is dropped untried
     w.clock.t = T0 + DROP_DEADLINE_MS + 1;
@@ -187,45 +193,38 @@ test("a notification is dropped 5 hours after the first try", async () => {
     await w.notifier.poll();
     assert.equal(w.proxy.requests.length, 5);
     assert.deepEqual(await jobs(w.store), [], "the fourth retry would be past the deadline");
-  } finally {
-    await w.close();
-  }
-});
+  }),
+);
 
-test("no answer within the timeout and connection errors are retried", async () => {
-  const w = await world({ timeoutMs: 150 });
-  const closed = await startNotifyProxy();
-  const deadUrl = closed.url;
-  await closed.close();
-  try {
-    await w.store.setDeviceToken(BOB, "slow", T0 / 1000);
-    w.proxy.answer.set("slow", "hang");
-    w.deliver();
-    await w.notifier.settle();
-    const [job] = await jobs(w.store);
-    assert.equal(job?.lastError, "timeout");
-    assert.equal(job?.dueAt, T0 + 8000);
+test(
+  "no answer within the timeout and connection errors are retried",
+  inWorld(
+    async (w) => {
+      const closed = await startNotifyProxy();
+      const deadUrl = closed.url;
+      await closed.close();
+      await firstTry(w, "slow", "hang");
+      const [job] = await jobs(w.store);
+      assert.equal(job?.lastError, "timeout");
+      assert.equal(job?.dueAt, T0 + 8000);
 
-    const n = w.newNotifier({ url: deadUrl });
-    await w.notifier.stop();
-    await n.start();
-    w.clock.t += 8000;
-    await n.poll();
-    const [again] = await jobs(w.store);
-    assert.equal(again?.lastError, "ECONNREFUSED");
-    assert.equal(again?.payload.failures, 2);
-  } finally {
-    await w.close();
-  }
-});
+      const n = w.newNotifier({ url: deadUrl });
+      await w.notifier.stop();
+      await n.start();
+      w.clock.t += 8000;
+      await n.poll();
+      const [again] = await jobs(w.store);
+      assert.equal(again?.lastError, "ECONNREFUSED");
+      assert.equal(again?.payload.failures, 2);
+    },
+    { timeoutMs: 150 },
+  ),
+);
 
-test("a burst of deliveries collapses into one pending notification per token", async () => {
-  const w = await world();
-  try {
-    await w.store.setDeviceToken(BOB, "tok", T0 / 1000);
-    w.proxy.answer.set("tok", 500);
-    w.deliver();
-    await w.notifier.settle();
+test(
+  "a burst of deliveries collapses into one pending notification per token",
+  inWorld(async (w) => {
+    await firstTry(w, "tok", 500);
     for (let i = 0; i < 10; i++) w.deliver();
     await w.notifier.settle();
     assert.equal((await jobs(w.store)).length, 1);
@@ -235,14 +234,12 @@ test("a burst of deliveries collapses into one pending notification per token", 
     await w.notifier.poll();
     assert.equal(w.proxy.requests.length, 2);
     assert.deepEqual(await jobs(w.store), []);
-  } finally {
-    await w.close();
-  }
-});
+  }),
+);
 
-test("a delivery during a request in flight is notified once more afterwards", async () => {
-  const w = await world();
-  try {
+test(
+  "a delivery during a request in flight is notified once more afterwards",
+  inWorld(async (w) => {
     await w.store.setDeviceToken(BOB, "tok", T0 / 1000);
     w.proxy.answer.set("tok", "hold");
     w.deliver();
@@ -257,18 +254,13 @@ test("a delivery during a request in flight is notified once more afterwards", a
     await w.notifier.settle();
     assert.equal(w.proxy.requests.length, 2);
     assert.deepEqual(await jobs(w.store), []);
-  } finally {
-    await w.close();
-  }
-});
+  }),
+);
 
-test("pending notifications survive a restart (store closed and reopened)", async () => {
-  const w = await world();
-  try {
-    await w.store.setDeviceToken(BOB, "tok", T0 / 1000);
-    w.proxy.answer.set("tok", 500);
-    w.deliver();
-    await w.notifier.settle();
+test(
+  "pending notifications survive a restart (store closed and reopened)",
+  inWorld(async (w) => {
+    await firstTry(w, "tok", 500);
     await w.notifier.stop();
     await w.store.close();
 
@@ -281,18 +273,13 @@ test("pending notifications survive a restart (store closed and reopened)", asyn
     assert.equal(w.proxy.requests.length, 2);
     assert.equal(w.proxy.requests[1]?.body, "tok");
     assert.deepEqual(await jobs(w.store), []);
-  } finally {
-    await w.close();
-  }
-});
+  }),
+);
 
-test("a due retry runs by its own timer", async () => {
-  const w = await world();
-  try {
-    await w.store.setDeviceToken(BOB, "tok", T0 / 1000);
-    w.proxy.answer.set("tok", 500);
-    w.deliver();
-    await w.notifier.settle();
+test(
+  "a due retry runs by its own timer",
+  inWorld(async (w) => {
+    await firstTry(w, "tok", 500);
     // stop at the 500 and restart with the clock just before the retry: the timer fires 30 ms later
     await w.notifier.stop();
     w.clock.t = T0 + 8000 - 30;
@@ -305,14 +292,12 @@ test("a due retry runs by its own timer", async () => {
     await w.proxy.received(2);
     await n.settle();
     assert.deepEqual(await jobs(w.store), []);
-  } finally {
-    await w.close();
-  }
-});
+  }),
+);
 
-test("a failing store never reaches the publisher", async () => {
-  const w = await world();
-  try {
+test(
+  "a failing store never reaches the publisher",
+  inWorld(async (w) => {
     // A registered token: with a healthy store this delivery would be notified.
     await w.store.setDeviceToken(BOB, "tok-failing", T0 / 1000);
     const real = w.store.getDeviceTokens.bind(w.store);
@@ -331,14 +316,12 @@ test("a failing store never reaches the publisher", async () => {
       w.proxy.requests.map((r) => r.body),
       ["tok-failing"],
     );
-  } finally {
-    await w.close();
-  }
-});
+  }),
+);
 
-test("without push_url nothing is sent", async () => {
-  const w = await world();
-  try {
+test(
+  "without push_url nothing is sent",
+  inWorld(async (w) => {
     await w.notifier.stop();
     const n = w.newNotifier({ url: "" });
     await n.start();
@@ -347,7 +330,5 @@ test("without push_url nothing is sent", async () => {
     await n.settle();
     assert.equal(w.proxy.requests.length, 0);
     assert.deepEqual(await jobs(w.store), []);
-  } finally {
-    await w.close();
-  }
-});
+  }),
+);
