@@ -11,19 +11,17 @@ import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import type { DKIMSignOptions } from "mailauth";
 import { dkimSign } from "mailauth/lib/dkim/sign.js";
-import { type DkimKeyPair, dkimTxtRecord, generateDkimKey } from "../../src/dkim/keys.ts";
+import type { DkimKeyPair } from "../../src/dkim/keys.ts";
 import { signMessage } from "../../src/dkim/sign.ts";
 import { verifyAligned } from "../../src/dkim/verify.ts";
+import { NO_VALID, publishedKey, type TxtResolver } from "../support/dkim.ts";
 
 const DOMAIN = "example.org";
-const NO_VALID = { ok: false, code: 554, text: "5.7.1 No valid DKIM signature found" };
 
 let key: DkimKeyPair;
-let resolver: { resolveTxt(name: string): Promise<string[][]> };
+let resolver: TxtResolver;
 before(async () => {
-  key = await generateDkimKey();
-  const txt = dkimTxtRecord(key.publicKeyPem);
-  resolver = { resolveTxt: async () => [[txt]] };
+  ({ key, resolver } = await publishedKey());
 });
 
 const MESSAGE = Buffer.from(

@@ -8,12 +8,12 @@ import { type DkimKeyPair, dkimTxtRecord, generateDkimKey } from "../../src/dkim
 import { DkimSignError, signMessage } from "../../src/dkim/sign.ts";
 import { verifyAligned } from "../../src/dkim/verify.ts";
 import { createResolver } from "../../src/dns/resolver.ts";
+import { NO_VALID } from "../support/dkim.ts";
 import { type DnsServer, startDnsServer } from "../support/dns-server.ts";
 
 const DOMAIN = "example.org";
 const SELECTOR = "opendkim";
 const NO_SIG = { ok: false, code: 554, text: "5.7.1 No DKIM signature found" };
-const NO_VALID = { ok: false, code: 554, text: "5.7.1 No valid DKIM signature found" };
 
 let dns: DnsServer;
 let key: DkimKeyPair;
