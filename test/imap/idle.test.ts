@@ -25,13 +25,19 @@ async function done(c: RawClient, tag: string): Promise<string[]> {
   return c.until(tag);
 }
 
-test("two sessions: expunge, flags and delivery keep sequence numbers right", async () => {
+/** A new user with three messages, and two sessions that selected its INBOX, A first. */
+async function twoSessions(): Promise<{ user: string; a: RawClient; b: RawClient }> {
   const user = await h.newUser();
   for (let i = 0; i < 3; i++) await h.deliver([user], message());
   const a = await loggedIn(h.port, user, h.password);
   const b = await loggedIn(h.port, user, h.password);
   await a.command("s", "SELECT INBOX");
   await b.command("s", "SELECT INBOX");
+  return { user, a, b };
+}
+
+test("two sessions: expunge, flags and delivery keep sequence numbers right", async () => {
+  const { user, a, b } = await twoSessions();
   await idle(a, "i1");
   // A selected first, so the messages are \Recent for A, not for B.
   assert.deepEqual(await b.command("b1", "UID STORE 1 +FLAGS (\\Deleted)"), [
@@ -58,12 +64,7 @@ test("two sessions: expunge, flags and delivery keep sequence numbers right", as
 });
 
 test("no EXPUNGE during FETCH, STORE or SEARCH by sequence number; NOOP reports it", async () => {
-  const user = await h.newUser();
-  for (let i = 0; i < 3; i++) await h.deliver([user], message());
-  const a = await loggedIn(h.port, user, h.password);
-  const b = await loggedIn(h.port, user, h.password);
-  await a.command("s", "SELECT INBOX");
-  await b.command("s", "SELECT INBOX");
+  const { a, b } = await twoSessions();
   await b.command("b1", "UID STORE 1 +FLAGS.SILENT (\\Deleted)");
   await b.command("b2", "UID EXPUNGE 1");
   // A still numbers the expunged message 1 until it may be told; its data is gone.
