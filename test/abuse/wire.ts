@@ -5,8 +5,8 @@
  * little memory (the relay runs in the same process and RSS is measured), so
  * nothing here buffers more than the replies it is asked for.
  */
-import * as net from "node:net";
-import * as tls from "node:tls";
+import type * as net from "node:net";
+import { crlfLine, type DialOptions, dial, LineConn, smtpReply } from "../support/line-conn.ts";
 
 export interface ConnectOptions {
   port: number;
@@ -21,33 +21,10 @@ export interface ConnectOptions {
 }
 
 /** A connection read line by line; `closedAt` says when the server closed it. */
-export class Conn {
-  private buf = "";
-  private waiters: Array<() => void> = [];
-  /** Date.now() when the socket closed, undefined while it is open. */
-  closedAt: number | undefined;
-  readonly openedAt = Date.now();
-
-  constructor(public socket: net.Socket) {
-    this.attach(socket);
-  }
-
-  private attach(socket: net.Socket): void {
-    socket.setEncoding("latin1");
-    socket.on("data", (d: string) => {
-      // attackers never read much; keep at most 64 KiB of unread replies
-      this.buf = (this.buf + d).slice(-65536);
-      this.wake();
-    });
-    socket.on("close", () => {
-      this.closedAt ??= Date.now();
-      this.wake();
-    });
-    socket.on("error", () => {});
-  }
-
-  private wake(): void {
-    for (const w of this.waiters.splice(0)) w();
+export class Conn extends LineConn {
+  constructor(socket: net.Socket) {
+    // attackers never read much; keep at most 64 KiB of unread replies
+    super(socket, { encoding: "latin1", keep: 65536 });
   }
 
   static async open(o: ConnectOptions): Promise<Conn> {
@@ -55,45 +32,14 @@ export class Conn {
     return new Conn(socket);
   }
 
-  get closed(): boolean {
-    return this.closedAt !== undefined;
-  }
-
-  /** Milliseconds the connection was (or has been) open. */
-  get heldMs(): number {
-    return (this.closedAt ?? Date.now()) - this.openedAt;
-  }
-
-  write(data: string | Buffer): boolean {
-    if (this.socket.destroyed) return false;
-    return this.socket.write(data);
-  }
-
-  private async waitData(deadline: number): Promise<void> {
-    if (this.closed) throw new Error(`connection closed; unread: ${JSON.stringify(this.buf.slice(0, 300))}`);
-    const left = deadline - Date.now();
-    if (left <= 0) throw new Error(`timeout; unread: ${JSON.stringify(this.buf.slice(0, 300))}`);
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, left);
-      this.waiters.push(() => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
-  }
+  private ended = (why: "closed" | "timeout"): never => {
+    const what = why === "closed" ? "connection closed" : "timeout";
+    throw new Error(`${what}; unread: ${JSON.stringify(this.buf.slice(0, 300))}`);
+  };
 
   /** One line without its CRLF. */
-  async line(ms = 10_000): Promise<string> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const i = this.buf.indexOf("\r\n");
-      if (i >= 0) {
-        const l = this.buf.slice(0, i);
-        this.buf = this.buf.slice(i + 2);
-        return l;
-      }
-      await this.waitData(deadline);
-    }
+  line(ms = 10_000): Promise<string> {
+    return this.take(crlfLine, Date.now() + ms, this.ended);
   }
 
   /** Lines until one starts with `prefix` (an IMAP tag plus space); returns that line. */
@@ -106,15 +52,9 @@ export class Conn {
     }
   }
 
-  /** One complete SMTP reply (RFC 5321 §4.2: continuation lines have "-" after the code). */
+  /** One complete SMTP reply, its lines joined by "\n". */
   async reply(ms = 10_000): Promise<string> {
-    const deadline = Date.now() + ms;
-    const lines: string[] = [];
-    for (;;) {
-      const l = await this.line(Math.max(1, deadline - Date.now()));
-      lines.push(l);
-      if (!/^\d{3}-/.test(l)) return lines.join("\n");
-    }
+    return (await this.take(smtpReply, Date.now() + ms, this.ended)).join("\n");
   }
 
   async smtp(line: string, ms = 10_000): Promise<string> {
@@ -123,65 +63,16 @@ export class Conn {
   }
 
   /** Starts TLS on this connection (after a STARTTLS the server accepted). */
-  async startTls(ms = 10_000): Promise<void> {
-    const plain = this.socket;
-    plain.removeAllListeners("data");
-    plain.removeAllListeners("close");
-    const secure = await new Promise<tls.TLSSocket>((resolve, reject) => {
-      const s = tls.connect({ socket: plain, rejectUnauthorized: false }, () => resolve(s));
-      s.once("error", reject);
-      setTimeout(() => reject(new Error("TLS handshake timeout")), ms).unref();
-    });
-    this.socket = secure;
-    this.attach(secure);
-  }
-
-  /** Resolves when the server closes the connection, or after `ms` (then false). */
-  async waitClosed(ms: number): Promise<boolean> {
-    const deadline = Date.now() + ms;
-    while (!this.closed && Date.now() < deadline) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.max(1, deadline - Date.now()));
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-    return this.closed;
-  }
-
-  close(): void {
-    this.socket.destroy();
+  startTls(ms = 10_000): Promise<void> {
+    return this.upgrade({}, ms);
   }
 }
 
-/** A connected socket (TLS handshake done when `o.tls`). */
+/** A connected socket (TLS handshake done when `o.tls`), from 127.0.0.1 unless `o.from`. */
 export function rawSocket(o: ConnectOptions): Promise<net.Socket> {
-  const from = o.from ?? "127.0.0.1";
-  return new Promise<net.Socket>((resolve, reject) => {
-    const raw = net.connect({ port: o.port, host: "127.0.0.1", localAddress: from }, () => {
-      if (!o.tls) return done(raw);
-      const s = tls.connect({ socket: raw, rejectUnauthorized: false, ALPNProtocols: o.alpn }, () => done(s));
-      s.once("error", fail);
-    });
-    const timer = setTimeout(() => {
-      raw.destroy();
-      reject(new Error(`connect to ${o.port} from ${from} timed out`));
-    }, o.timeout ?? 10_000);
-    function done(s: net.Socket): void {
-      clearTimeout(timer);
-      raw.off("error", fail);
-      s.off("error", fail);
-      resolve(s);
-    }
-    function fail(e: Error): void {
-      clearTimeout(timer);
-      raw.destroy();
-      reject(e);
-    }
-    raw.once("error", fail);
-  });
+  const d: DialOptions = { port: o.port, from: o.from ?? "127.0.0.1", timeout: o.timeout ?? 10_000 };
+  if (o.tls) d.tls = { ALPNProtocols: o.alpn };
+  return dial(d);
 }
 
 /**
