@@ -559,6 +559,19 @@ test("username_min_length alone above the default maximum names that key", () =>
   );
 });
 
+/** The ports a relay listens on, in a fixed order. */
+function listenPorts(c: Config): number[] {
+  return [
+    c.smtp_port,
+    c.submission_port,
+    c.submissions_port,
+    c.imap_port,
+    c.imaps_port,
+    c.https_port,
+    c.http_port,
+  ];
+}
+
 test("parseConfig resolves against baseDir when given, else the folder of source", () => {
   const text = "[params]\nmail_domain = a.example\ndata_dir = d\nnocreate_file = ./n\nwww_folder = ../w\n";
   const a = parseConfig(text, "/etc/chatrelay/chatmail.ini").config;
@@ -576,18 +589,7 @@ test("embeddedConfig: a local self-signed relay on unprivileged ports", () => {
   assert.equal(c.mail_domain, "_chatrelay.localhost");
   assert.equal(c.tls_mode, "self");
   assert.equal(c.listen_address, "127.0.0.1");
-  assert.deepEqual(
-    [
-      c.smtp_port,
-      c.submission_port,
-      c.submissions_port,
-      c.imap_port,
-      c.imaps_port,
-      c.https_port,
-      c.http_port,
-    ],
-    [2525, 2587, 2465, 2143, 2993, 2443, 2080],
-  );
+  assert.deepEqual(listenPorts(c), [2525, 2587, 2465, 2143, 2993, 2443, 2080]);
   assert.equal(c.data_dir, resolve(process.cwd(), "data"));
   assert.equal(c.nocreate_file, join(c.data_dir, "nocreate"));
   assert.equal(c.turn_host, "_chatrelay.localhost");
@@ -609,18 +611,7 @@ test("testConfig: ephemeral ports on loopback, a fresh data folder unless given"
     assert.equal(c.mail_domain, "_chatrelay.test");
     assert.equal(c.listen_address, "127.0.0.1");
     assert.equal(c.tls_mode, "self");
-    assert.deepEqual(
-      [
-        c.smtp_port,
-        c.submission_port,
-        c.submissions_port,
-        c.imap_port,
-        c.imaps_port,
-        c.https_port,
-        c.http_port,
-      ],
-      [0, 0, 0, 0, 0, 0, 0],
-    );
+    assert.deepEqual(listenPorts(c), [0, 0, 0, 0, 0, 0, 0]);
     assert.ok(existsSync(c.data_dir));
     assert.equal(c.nocreate_file, join(c.data_dir, "nocreate"));
     assert.equal(c.push_url, "");
