@@ -1,7 +1,7 @@
 /** SMTP helpers for tests: nodemailer submissions and a raw line client. */
-import net from "node:net";
-import tls from "node:tls";
+import type tls from "node:tls";
 import nodemailer from "nodemailer";
+import { dial, LineConn, smtpReply } from "./line-conn.ts";
 
 export interface SendResult {
   ok: boolean;
@@ -41,62 +41,30 @@ export async function submit(
   }
 }
 
-/** A line-oriented SMTP client for transcripts (plaintext start, optional STARTTLS). */
-export class RawSmtp {
-  private buf = "";
-  private waiters: Array<() => void> = [];
-  private constructor(private socket: net.Socket | tls.TLSSocket) {
-    this.attach(socket);
-  }
-
-  private attach(socket: net.Socket | tls.TLSSocket) {
-    socket.setEncoding("utf8");
-    socket.on("data", (d: string) => {
-      this.buf += d;
-      for (const w of this.waiters.splice(0)) w();
-    });
-    socket.on("error", () => {});
-  }
-
+/** A line-oriented SMTP client for transcripts (plaintext start, optional STARTTLS); no read timeout. */
+export class RawSmtp extends LineConn {
   static async connect(port: number): Promise<RawSmtp> {
-    const socket = net.connect(port, "127.0.0.1");
-    await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
-    const c = new RawSmtp(socket);
+    const c = new RawSmtp(await dial({ port }), { encoding: "utf8" });
     await c.reply();
     return c;
   }
 
-  /** Reads one complete (possibly multi-line) reply. */
+  /** Reads one complete (possibly multi-line) reply, its lines joined by CRLF. */
   async reply(): Promise<string> {
-    for (;;) {
-      const m = /^(?:\d{3}-.*\r\n)*\d{3}(?: .*)?\r\n/.exec(this.buf);
-      if (m) {
-        this.buf = this.buf.slice(m[0].length);
-        return m[0].trimEnd();
-      }
-      await new Promise<void>((resolve, reject) => {
-        this.waiters.push(resolve);
-        this.socket.once("close", () => reject(new Error(`connection closed; buffer: ${this.buf}`)));
-      });
-    }
+    const lines = await this.take(smtpReply, Number.POSITIVE_INFINITY, () => {
+      throw new Error(`connection closed; buffer: ${this.buf}`);
+    });
+    return lines.join("\r\n").trimEnd();
   }
 
   async command(line: string): Promise<string> {
-    this.socket.write(`${line}\r\n`);
+    this.write(`${line}\r\n`);
     return this.reply();
   }
 
   async starttls(options: tls.ConnectionOptions = {}): Promise<void> {
     const r = await this.command("STARTTLS");
     if (!r.startsWith("220")) throw new Error(r);
-    this.socket.removeAllListeners("data");
-    const secure = tls.connect({ ...options, socket: this.socket as net.Socket, rejectUnauthorized: false });
-    await new Promise<void>((resolve, reject) => secure.once("secureConnect", resolve).once("error", reject));
-    this.socket = secure;
-    this.attach(secure);
-  }
-
-  close(): void {
-    this.socket.destroy();
+    await this.upgrade(options);
   }
 }
