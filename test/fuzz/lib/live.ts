@@ -1,10 +1,11 @@
 /**
  * Helpers for the fuzzers that talk to a live relay: a logger that keeps the
  * error records (a programming error the relay caught is still a finding),
- * and a small byte-exact SMTP client over implicit TLS.
+ * and a small byte-exact SMTP client over implicit TLS (a strict reply reader
+ * over the shared line client, test/support/line-conn.ts).
  */
-import * as tls from "node:tls";
 import { createLogger, type Logger } from "../../../src/log.ts";
+import { crlfLine, dial, LineConn } from "../../support/line-conn.ts";
 
 export interface CapturedLog {
   log: Logger;
@@ -28,37 +29,9 @@ export interface SmtpReply {
   lines: string[];
 }
 
-export class SmtpClient {
-  private buf = Buffer.alloc(0);
-  private waiters: Array<() => void> = [];
-  closed = false;
-
-  private constructor(private readonly socket: tls.TLSSocket) {
-    socket.on("data", (d: Buffer) => {
-      this.buf = Buffer.concat([this.buf, d]);
-      this.wake();
-    });
-    socket.on("close", () => {
-      this.closed = true;
-      this.wake();
-    });
-    socket.on("error", () => {});
-  }
-
-  private wake(): void {
-    for (const w of this.waiters.splice(0)) w();
-  }
-
+export class SmtpClient extends LineConn {
   static async connect(port: number): Promise<SmtpClient> {
-    const socket = await new Promise<tls.TLSSocket>((resolve, reject) => {
-      const s = tls.connect({ port, host: "127.0.0.1", rejectUnauthorized: false }, () => resolve(s));
-      s.once("error", reject);
-    });
-    return new SmtpClient(socket);
-  }
-
-  write(data: Buffer | string): void {
-    this.socket.write(data);
+    return new SmtpClient(await dial({ port, tls: true }), { encoding: "latin1" });
   }
 
   /**
@@ -69,38 +42,23 @@ export class SmtpClient {
     const deadline = Date.now() + timeoutMs;
     const lines: string[] = [];
     for (;;) {
-      const nl = this.buf.indexOf("\r\n");
-      if (nl >= 0) {
-        const line = this.buf.toString("latin1", 0, nl);
-        this.buf = this.buf.subarray(nl + 2);
-        const m = /^([2-5]\d\d)([ -])([\x20-\x7e]*)$/.exec(line);
-        if (!m) throw new Error(`malformed SMTP reply line ${JSON.stringify(line)}`);
-        lines.push(line);
-        if (lines.length > 1 && line.slice(0, 3) !== (lines[0] as string).slice(0, 3))
-          throw new Error(`reply code changes inside a reply: ${JSON.stringify(lines)}`);
-        if (m[2] === " ") return { code: Number(m[1]), lines };
-        continue;
-      }
-      if (this.closed) throw new Error(`connection closed inside a reply; got ${JSON.stringify(lines)}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no SMTP reply within ${timeoutMs} ms; got ${JSON.stringify(lines)}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
+      const line = await this.take(crlfLine, deadline, (why) => {
+        if (why === "closed")
+          throw new Error(`connection closed inside a reply; got ${JSON.stringify(lines)}`);
+        throw new Error(`no SMTP reply within ${timeoutMs} ms; got ${JSON.stringify(lines)}`);
       });
+      const m = /^([2-5]\d\d)([ -])([\x20-\x7e]*)$/.exec(line);
+      if (!m) throw new Error(`malformed SMTP reply line ${JSON.stringify(line)}`);
+      lines.push(line);
+      if (lines.length > 1 && line.slice(0, 3) !== (lines[0] as string).slice(0, 3))
+        throw new Error(`reply code changes inside a reply: ${JSON.stringify(lines)}`);
+      if (m[2] === " ") return { code: Number(m[1]), lines };
     }
   }
 
   async command(line: string): Promise<SmtpReply> {
     this.write(`${line}\r\n`);
     return this.reply();
-  }
-
-  close(): void {
-    this.socket.destroy();
   }
 }
 
