@@ -5,31 +5,23 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { type DnsServer, startDnsServer } from "../support/dns-server.ts";
+import { A, B, B_IP, type Federation, startFederation } from "../support/federation.ts";
 import { fixture } from "../support/mail.ts";
-import { commonFreePort } from "../support/ports.ts";
-import { inbox, publishDkim, startTestRelay, type TestRelay, until } from "../support/relay.ts";
+import { inbox, startTestRelay, type TestRelay, until } from "../support/relay.ts";
 import { submit } from "../support/smtp.ts";
 import { countingPort, fakeHttps } from "./outbound-harness.ts";
-
-const A_IP = "127.0.0.2";
-const B_IP = "127.0.0.3";
-const A = "_alpha.test";
-const B = "_beta.test";
 
 function sendEncrypted(r: TestRelay, from: string, password: string, to: string) {
   return submit(r.submissions, from, password, { from, to: [to] }, fixture("encrypted", from, to));
 }
 
 describe("relay outbound guards", () => {
-  let dns: DnsServer;
+  let fed: Federation;
   const relays: TestRelay[] = [];
   const closers: Array<() => Promise<void>> = [];
 
   before(async () => {
-    dns = await startDnsServer({
-      [A]: { A: [A_IP], MX: [{ exchange: A, priority: 10 }] },
-      [B]: { A: [B_IP], MX: [{ exchange: B, priority: 10 }] },
+    fed = await startFederation({
       "inside.test": { MX: [{ exchange: "mx.inside.test", priority: 10 }] },
       "mx.inside.test": { A: ["127.0.0.1"] },
     });
@@ -37,38 +29,19 @@ describe("relay outbound guards", () => {
   after(async () => {
     for (const r of relays) await r.close();
     for (const c of closers) await c();
-    await dns.close();
+    await fed.close();
   });
 
   test("B's web server answers 200 with a page to anything: the message reaches B over SMTP", async () => {
-    const ports = { https: await commonFreePort([A_IP, B_IP]), smtp: await commonFreePort([A_IP, B_IP]) };
-    const common = {
-      dns_servers: [dns.address],
-      outbound_https_port: ports.https,
-      outbound_smtp_port: ports.smtp,
-    };
-    const a = await startTestRelay({
-      ...common,
-      mail_domain: A,
-      listen_address: A_IP,
-      smtp_port: ports.smtp,
-    });
+    const a = await fed.start(A);
     relays.push(a);
-    publishDkim(dns, a);
     // B has no /mxdeliv; a plain web server holds its HTTPS port
-    const b = await startTestRelay({
-      ...common,
-      mail_domain: B,
-      listen_address: B_IP,
-      smtp_port: ports.smtp,
-      https_port: -1,
-    });
+    const b = await fed.start(B, { https_port: -1 });
     relays.push(b);
-    publishDkim(dns, b);
     const web = await fakeHttps(
       (_req, res) => res.writeHead(200, { "Content-Type": "text/html" }).end("<!doctype html><p>Welcome</p>"),
       B_IP,
-      ports.https,
+      fed.ports.https,
     );
     closers.push(web.close);
     const alice = `alice1234@${A}`;
@@ -97,7 +70,7 @@ describe("relay outbound guards", () => {
     closers.push(https.close, smtp.close);
     const r = await startTestRelay({
       mail_domain: "_gamma.test",
-      dns_servers: [dns.address],
+      dns_servers: [fed.dns.address],
       outbound_allow_private: false,
       outbound_https_port: https.port,
       outbound_smtp_port: smtp.port,

@@ -6,7 +6,6 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { Config } from "../../src/config/types.ts";
 import {
   type DcAccount,
   DeltaChat,
@@ -14,31 +13,13 @@ import {
   secureJoin,
   sendAndReceive,
 } from "../support/deltachat.ts";
-import { type DnsServer, startDnsServer } from "../support/dns-server.ts";
-import { commonFreePort } from "../support/ports.ts";
-import { publishDkim, startTestRelay, type TestRelay } from "../support/relay.ts";
+import { A, arrivalChannels, B, type Federation, startFederation } from "../support/federation.ts";
+import type { TestRelay } from "../support/relay.ts";
 import { PASSWORD, relayLog, serverOf } from "./helpers.ts";
-
-const A_IP = "127.0.0.2";
-const B_IP = "127.0.0.3";
-const A = "_alpha.test";
-const B = "_beta.test";
-
-/** Records how mail from other relays arrives at `r` ("https" for /mxdeliv, "smtp"). */
-function spyOnArrivals(r: TestRelay): string[] {
-  const via: string[] = [];
-  const delivery = r.relay.parts.delivery;
-  const accept = delivery.accept.bind(delivery);
-  delivery.accept = (envelope, message, origin) => {
-    if (origin.kind === "mx") via.push(origin.via);
-    return accept(envelope, message, origin);
-  };
-  return via;
-}
 
 for (const channel of ["https", "smtp"] as const) {
   describe(`Delta Chat core across two relays, ${channel === "https" ? "HTTPS /mxdeliv" : "SMTP"}`, () => {
-    let dns: DnsServer;
+    let fed: Federation;
     let a: TestRelay;
     let b: TestRelay;
     let dc: DeltaChat;
@@ -47,34 +28,20 @@ for (const channel of ["https", "smtp"] as const) {
     const arrivals = { a: [] as string[], b: [] as string[] };
 
     before(async () => {
-      dns = await startDnsServer({
-        [A]: { A: [A_IP], MX: [{ exchange: A, priority: 10 }] },
-        [B]: { A: [B_IP], MX: [{ exchange: B, priority: 10 }] },
-      });
-      const ports = { https: await commonFreePort([A_IP, B_IP]), smtp: await commonFreePort([A_IP, B_IP]) };
-      const config = (domain: string, ip: string): Partial<Config> => ({
-        mail_domain: domain,
-        listen_address: ip,
-        dns_servers: [dns.address],
-        https_port: channel === "https" ? ports.https : -1,
-        smtp_port: ports.smtp,
-        outbound_https_port: ports.https,
-        outbound_smtp_port: ports.smtp,
-      });
+      fed = await startFederation();
+      const extra = { https_port: channel === "https" ? fed.ports.https : -1 };
       [a, b] = await Promise.all([
-        startTestRelay(config(A, A_IP), { log: relayLog(A) }),
-        startTestRelay(config(B, B_IP), { log: relayLog(B) }),
+        fed.start(A, extra, { log: relayLog(A) }),
+        fed.start(B, extra, { log: relayLog(B) }),
       ]);
-      publishDkim(dns, a);
-      publishDkim(dns, b);
-      arrivals.a = spyOnArrivals(a);
-      arrivals.b = spyOnArrivals(b);
+      arrivals.a = arrivalChannels(a);
+      arrivals.b = arrivalChannels(b);
       dc = await DeltaChat.start();
     });
     after(async () => {
       await dc?.close();
       await Promise.all([a?.close(), b?.close()]);
-      await dns?.close();
+      await fed?.close();
     });
 
     test("Secure-Join and messages both ways between the two domains", async () => {

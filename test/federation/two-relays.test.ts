@@ -1,85 +1,43 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Config } from "../../src/config/types.ts";
-import { type DnsServer, startDnsServer } from "../support/dns-server.ts";
+import { A, arrivalChannels, B, type Federation, startFederation } from "../support/federation.ts";
 import { fixture } from "../support/mail.ts";
-import { commonFreePort } from "../support/ports.ts";
-import { inbox as messages, publishDkim, startTestRelay, type TestRelay, until } from "../support/relay.ts";
+import { inbox as messages, type TestRelay, until } from "../support/relay.ts";
 import { submit } from "../support/smtp.ts";
-
-const A_IP = "127.0.0.2";
-const B_IP = "127.0.0.3";
-const A = "_alpha.test";
-const B = "_beta.test";
 
 /** An encrypted message from `from` (a user of `r`) to `to`, submitted on `r`. */
 function sendEncrypted(r: TestRelay, from: string, password: string, to: string) {
   return submit(r.submissions, from, password, { from, to: [to] }, fixture("encrypted", from, to));
 }
 
-/** The channel ("smtp" or "https") of each message `r` takes from another server, in order. */
-function channels(r: TestRelay): string[] {
-  const vias: string[] = [];
-  const delivery = r.relay.parts.delivery;
-  const accept = delivery.accept.bind(delivery);
-  delivery.accept = (envelope, message, origin) => {
-    if (origin.kind === "mx") vias.push(origin.via);
-    return accept(envelope, message, origin);
-  };
-  return vias;
-}
-
 describe("federation between two relays", () => {
-  let dns: DnsServer;
+  let fed: Federation;
   let a: TestRelay;
   let b: TestRelay | undefined;
-  let ports: { https: number; smtp: number };
   let alice: string;
   let bob: string;
 
-  function relayConfig(domain: string, ip: string, extra: Partial<Config> = {}): Partial<Config> {
-    return {
-      mail_domain: domain,
-      listen_address: ip,
-      dns_servers: [dns.address],
-      https_port: ports.https,
-      smtp_port: ports.smtp,
-      outbound_https_port: ports.https,
-      outbound_smtp_port: ports.smtp,
-      ...extra,
-    };
-  }
-
-  async function startB(extra: Partial<Config> = {}, dataDir?: string): Promise<TestRelay> {
-    const relay = await startTestRelay(
-      relayConfig(B, B_IP, { ...extra, ...(dataDir ? { data_dir: dataDir } : {}) }),
-    );
-    publishDkim(dns, relay);
-    return relay;
+  function startB(extra: Partial<Config> = {}, dataDir?: string): Promise<TestRelay> {
+    return fed.start(B, { ...extra, ...(dataDir ? { data_dir: dataDir } : {}) });
   }
 
   before(async () => {
-    dns = await startDnsServer({
-      [A]: { A: [A_IP], MX: [{ exchange: A, priority: 10 }] },
-      [B]: { A: [B_IP], MX: [{ exchange: B, priority: 10 }] },
-      "nullmx.test": { MX: [{ exchange: "", priority: 0 }] },
-    });
-    ports = { https: await commonFreePort([A_IP, B_IP]), smtp: await commonFreePort([A_IP, B_IP]) };
-    a = await startTestRelay(relayConfig(A, A_IP));
-    publishDkim(dns, a);
+    fed = await startFederation({ "nullmx.test": { MX: [{ exchange: "", priority: 0 }] } });
+    a = await fed.start(A);
     alice = `alice1234@${A}`;
     bob = `bob123456@${B}`;
   });
   after(async () => {
     await b?.close();
     await a.close();
-    await dns.close();
+    await fed.close();
   });
 
   test("(a) over HTTPS /mxdeliv, both ways", async () => {
     b = await startB();
-    const intoA = channels(a);
-    const intoB = channels(b);
+    const intoA = arrivalChannels(a);
+    const intoB = arrivalChannels(b);
     // bob exists on B
     assert.equal((await sendEncrypted(b, bob, "password-bob", bob)).ok, true);
     const sent = await sendEncrypted(a, alice, "password-alice", bob);
@@ -102,7 +60,7 @@ describe("federation between two relays", () => {
     const dir = b!.config.data_dir;
     await b!.relay.stop(500);
     b = await startB({ https_port: -1 }, dir);
-    const intoB = channels(b);
+    const intoB = arrivalChannels(b);
     const before = (await messages(b, bob)).length;
     const sent = await sendEncrypted(a, alice, "password-alice", bob);
     assert.equal(sent.ok, true, sent.response);

@@ -15,16 +15,10 @@ import { testConfig } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/types.ts";
 import { silentLogger } from "../../src/log.ts";
 import { Relay, StartupError } from "../../src/relay.ts";
-import { type DnsServer, startDnsServer } from "../support/dns-server.ts";
+import { A, A_IP, B, B_IP, type Federation, startFederation } from "../support/federation.ts";
 import { fixture } from "../support/mail.ts";
-import { commonFreePort } from "../support/ports.ts";
-import { inbox, publishDkim, startTestRelay, type TestRelay, until } from "../support/relay.ts";
+import { inbox, type TestRelay, until } from "../support/relay.ts";
 import { submit } from "../support/smtp.ts";
-
-const A_IP = "127.0.0.2";
-const B_IP = "127.0.0.3";
-const A = "_alpha.test";
-const B = "_beta.test";
 
 interface Sample {
   name: string;
@@ -113,35 +107,19 @@ async function idleClient(r: TestRelay, user: string, password: string) {
 }
 
 describe("Prometheus metrics on mtail_address", () => {
-  let dns: DnsServer;
+  let fed: Federation;
   let a: TestRelay;
   let b: TestRelay;
 
   before(async () => {
-    dns = await startDnsServer({
-      [A]: { A: [A_IP], MX: [{ exchange: A, priority: 10 }] },
-      [B]: { A: [B_IP], MX: [{ exchange: B, priority: 10 }] },
-    });
-    const ports = { https: await commonFreePort([A_IP, B_IP]), smtp: await commonFreePort([A_IP, B_IP]) };
-    const config = (domain: string, ip: string): Partial<Config> => ({
-      mail_domain: domain,
-      listen_address: ip,
-      mtail_address: ip,
-      dns_servers: [dns.address],
-      https_port: ports.https,
-      smtp_port: ports.smtp,
-      outbound_https_port: ports.https,
-      outbound_smtp_port: ports.smtp,
-    });
-    a = await startTestRelay(config(A, A_IP));
-    b = await startTestRelay(config(B, B_IP));
-    publishDkim(dns, a);
-    publishDkim(dns, b);
+    fed = await startFederation();
+    a = await fed.start(A, { mtail_address: A_IP });
+    b = await fed.start(B, { mtail_address: B_IP });
   });
   after(async () => {
     await a?.close();
     await b?.close();
-    await dns?.close();
+    await fed?.close();
   });
 
   test("counters move by what was done; histograms observe; labels are fixed enums", async () => {
