@@ -1,17 +1,14 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync, writeFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { AccountService } from "../../src/accounts/accounts.ts";
-import { testConfig } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/types.ts";
 import { silentLogger } from "../../src/log.ts";
-import { openStore } from "../../src/store/open.ts";
 import type { Store } from "../../src/store/types.ts";
+import { type AccountsWorld, accountsWorld } from "../support/accounts.ts";
 
 describe("accounts: create on first login (docs/reference-relay.md §2.2)", () => {
-  let dir: string;
+  let world: AccountsWorld;
   let store: Store;
   let config: Config;
   let accounts: AccountService;
@@ -19,23 +16,13 @@ describe("accounts: create on first login (docs/reference-relay.md §2.2)", () =
   let now = 1_800_000_000_000;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), "chatrelay-accounts-"));
-    config = testConfig({
-      data_dir: dir,
-      mail_domain: "chat.test",
-      nocreate_file: join(dir, "nocreate"),
-      // the limits are tested one by one below; a busy test machine must not trip them
-      max_load_1m: 1e9,
-      min_available_memory: 0,
-      min_free_disk_space: 0,
-    });
-    store = await openStore(dir);
+    world = await accountsWorld("chatrelay-accounts-");
+    ({ config, store } = world);
     accounts = new AccountService({ config, store, log: silentLogger, now: () => now });
   });
   after(async () => {
     await accounts.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    await world.close();
   });
 
   test("first login creates the account with a SHA512-CRYPT hash", async () => {

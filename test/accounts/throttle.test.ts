@@ -4,20 +4,17 @@
  * service with a real SQLite store and real hashing workers.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync, writeFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { AccountService } from "../../src/accounts/accounts.ts";
 import { HashPool, HashPoolBusy } from "../../src/accounts/hash-pool.ts";
 import { Budget } from "../../src/accounts/throttle.ts";
 import { MAX_PASSWORD_BYTES } from "../../src/accounts/types.ts";
-import { testConfig } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/types.ts";
 import { silentLogger } from "../../src/log.ts";
 import { addressKey } from "../../src/net/address-key.ts";
-import { openStore } from "../../src/store/open.ts";
 import type { Store } from "../../src/store/types.ts";
+import { type AccountsWorld, accountsWorld } from "../support/accounts.ts";
 
 const HOUR = 3_600_000;
 
@@ -75,7 +72,7 @@ test("hash pool: past its queue, requests are refused at once with HashPoolBusy"
 });
 
 describe("accounts: budgets, password cap, equal work", () => {
-  let dir: string;
+  let world: AccountsWorld;
   let store: Store;
   let base: Config;
   const services: AccountService[] = [];
@@ -89,21 +86,12 @@ describe("accounts: budgets, password cap, equal work", () => {
   }
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), "chatrelay-throttle-"));
-    base = testConfig({
-      data_dir: dir,
-      mail_domain: "chat.test",
-      nocreate_file: join(dir, "nocreate"),
-      max_load_1m: 1e9,
-      min_available_memory: 0,
-      min_free_disk_space: 0,
-    });
-    store = await openStore(dir);
+    world = await accountsWorld("chatrelay-throttle-");
+    ({ config: base, store } = world);
   });
   after(async () => {
     for (const s of services) await s.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    await world.close();
   });
 
   test("per-address failure budget: refused without hashing; another address unaffected", async () => {
