@@ -47,12 +47,25 @@ const PNG = [
 ];
 
 const HDR = ["From: user@domain.org", "Date: Sat, 24 Mar 2017 23:00:00 +0200", "Mime-Version: 1.0"];
+/** The plain-text message of the vectors, alone and as the body of a message/rfc822 part. */
+const PLAIN_MESSAGE = [...HDR, "Content-Type: text/plain; charset=us-ascii", "", "body"];
+/** A multipart/mixed header with the boundary "foo bar", up to its first boundary line. */
+const MIXED_HDR = [...HDR, 'Content-Type: multipart/mixed; boundary="foo bar"', "", "--foo bar"];
+/** The header of Dovecot's multipart vectors whose boundary "foo bar" is folded, with its blank line. */
+const FOLDED_BOUNDARY_HDR = [
+  "From: user@domain.org",
+  "Date: Sat, 24 Mar 2007 23:00:00 +0200",
+  "Mime-Version: 1.0",
+  'Content-Type: multipart/mixed; boundary="foo',
+  ' bar"',
+  "",
+];
 const RFC822_ENV =
   '("Sat, 24 Mar 2017 23:00:00 +0200" NIL ((NIL NIL "user" "domain.org")) ((NIL NIL "user" "domain.org")) ((NIL NIL "user" "domain.org")) NIL NIL NIL NIL NIL)';
 
 const BODYSTRUCTURE_VECTORS: Array<{ message: Buffer; bodystructure: string; body: string }> = [
   {
-    message: crlf([...HDR, "Content-Type: text/plain; charset=us-ascii", "", "body"]),
+    message: crlf(PLAIN_MESSAGE),
     bodystructure: '"text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 6 1 NIL NIL NIL NIL',
     body: '"text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 6 1',
   },
@@ -70,12 +83,7 @@ const BODYSTRUCTURE_VECTORS: Array<{ message: Buffer; bodystructure: string; bod
   },
   {
     message: crlf([
-      "From: user@domain.org",
-      "Date: Sat, 24 Mar 2007 23:00:00 +0200",
-      "Mime-Version: 1.0",
-      'Content-Type: multipart/mixed; boundary="foo',
-      ' bar"',
-      "",
+      ...FOLDED_BOUNDARY_HDR,
       "--foo bar",
       "Content-Type: text/x-myown; charset=us-ascii",
       "",
@@ -90,10 +98,7 @@ const BODYSTRUCTURE_VECTORS: Array<{ message: Buffer; bodystructure: string; bod
   },
   {
     message: crlf([
-      ...HDR,
-      'Content-Type: multipart/mixed; boundary="foo bar"',
-      "",
-      "--foo bar",
+      ...MIXED_HDR,
       "Content-Type: text/plain; charset=us-ascii",
       "",
       "See attached...",
@@ -101,10 +106,7 @@ const BODYSTRUCTURE_VECTORS: Array<{ message: Buffer; bodystructure: string; bod
       "--foo bar",
       "Content-Type: message/rfc822",
       "",
-      ...HDR,
-      "Content-Type: text/plain; charset=us-ascii",
-      "",
-      "body",
+      ...PLAIN_MESSAGE,
       "",
       "--foo bar--",
       "",
@@ -114,10 +116,7 @@ const BODYSTRUCTURE_VECTORS: Array<{ message: Buffer; bodystructure: string; bod
   },
   {
     message: crlf([
-      ...HDR,
-      'Content-Type: multipart/mixed; boundary="foo bar"',
-      "",
-      "--foo bar",
+      ...MIXED_HDR,
       "Content-Type: text/plain; charset=us-ascii",
       "Content-ID: <A.frop.example.com>",
       "Content-Description: Container message",
@@ -129,10 +128,7 @@ const BODYSTRUCTURE_VECTORS: Array<{ message: Buffer; bodystructure: string; bod
       "Content-ID: <B.frop.example.com>",
       "Content-Description: Forwarded",
       "",
-      ...HDR,
-      "Content-Type: text/plain; charset=us-ascii",
-      "",
-      "body",
+      ...PLAIN_MESSAGE,
       "",
       "--foo bar--",
     ]),
@@ -141,10 +137,7 @@ const BODYSTRUCTURE_VECTORS: Array<{ message: Buffer; bodystructure: string; bod
   },
   {
     message: crlf([
-      ...HDR,
-      'Content-Type: multipart/mixed; boundary="foo bar"',
-      "",
-      "--foo bar",
+      ...MIXED_HDR,
       'Content-Type: text/plain; charset=us-ascii; format="flowed";',
       '  delsp="no"',
       "Content-Language: la",
@@ -165,12 +158,7 @@ const BODYSTRUCTURE_VECTORS: Array<{ message: Buffer; bodystructure: string; bod
   },
   {
     message: crlf([
-      "From: user@domain.org",
-      "Date: Sat, 24 Mar 2007 23:00:00 +0200",
-      "Mime-Version: 1.0",
-      'Content-Type: multipart/mixed; boundary="foo',
-      ' bar"',
-      "",
+      ...FOLDED_BOUNDARY_HDR,
       "Root MIME prologue",
       "",
       "--foo bar",
