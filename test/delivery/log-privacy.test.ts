@@ -11,9 +11,8 @@ import { after, before, test } from "node:test";
 import { createLogger } from "../../src/log.ts";
 import { loggedIn } from "../imap/support/raw-client.ts";
 import { type DnsServer, startDnsServer } from "../support/dns-server.ts";
-import { fixture } from "../support/mail.ts";
 import { until as poll, startTestRelay } from "../support/relay.ts";
-import { submit } from "../support/smtp.ts";
+import { sendFixture } from "../support/send.ts";
 
 const REMOTE = "farpeer-logtest.test";
 let dns: DnsServer;
@@ -42,21 +41,9 @@ async function scenario(level: string): Promise<{ records: string[]; secrets: st
     const bob = r.newAddress();
     const remote = `someone@${REMOTE}`;
     for (const u of [alice, bob]) (await loggedIn(r.imapsPort, u, r.password)).close();
-    const local = await submit(
-      r.submissions,
-      alice,
-      r.password,
-      { from: alice, to: [bob] },
-      fixture("encrypted", alice, bob),
-    );
+    const local = await sendFixture(r, "encrypted", alice, bob);
     assert.ok(local.ok, local.response);
-    const out = await submit(
-      r.submissions,
-      alice,
-      r.password,
-      { from: alice, to: [remote] },
-      fixture("encrypted", alice, remote),
-    );
+    const out = await sendFixture(r, "encrypted", alice, remote);
     assert.ok(out.ok, out.response);
     // Wait for the first delivery attempt to be over (the job is rescheduled).
     await poll("a failed outbound attempt", async () => {

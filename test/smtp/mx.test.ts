@@ -5,8 +5,9 @@ import { type DkimKeyPair, dkimTxtRecord, generateDkimKey } from "../../src/dkim
 import { signMessage } from "../../src/dkim/sign.ts";
 import { type DnsServer, startDnsServer } from "../support/dns-server.ts";
 import { fixture } from "../support/mail.ts";
-import { startTestRelay, type TestRelay } from "../support/relay.ts";
-import { RawSmtp, submit } from "../support/smtp.ts";
+import { inbox, startTestRelay, type TestRelay } from "../support/relay.ts";
+import { sendFixture } from "../support/send.ts";
+import { RawSmtp } from "../support/smtp.ts";
 
 /** Sends one message to the MX port over STARTTLS; returns the final reply. */
 async function deliverMx(port: number, from: string, to: string[], message: Buffer): Promise<string> {
@@ -40,13 +41,6 @@ describe("SMTP MX (port 25)", () => {
   const sign = (m: Buffer, domain = "other.test", k = key) =>
     signMessage(m, { domain, selector: "sel", privateKeyPem: k.privateKeyPem });
 
-  async function bobInbox(): Promise<string[]> {
-    const store = r.relay.parts.store;
-    const box = await store.getMailbox(bob, "INBOX");
-    const msgs = await store.listMessages(box!.id);
-    return Promise.all(msgs.map(async (m) => (await store.readBlob(m.blobId)).toString()));
-  }
-
   before(async () => {
     [key, evilKey] = await Promise.all([generateDkimKey(), generateDkimKey()]);
     dns = await startDnsServer({
@@ -55,13 +49,7 @@ describe("SMTP MX (port 25)", () => {
     });
     r = await startTestRelay({ dns_servers: [dns.address] });
     bob = r.newAddress();
-    const first = await submit(
-      r.submissionsPort,
-      bob,
-      r.password,
-      { from: bob, to: [bob] },
-      fixture("encrypted", bob, bob),
-    );
+    const first = await sendFixture(r, "encrypted", bob, bob);
     assert.equal(first.ok, true, first.response);
   });
   after(async () => {
@@ -122,10 +110,10 @@ describe("SMTP MX (port 25)", () => {
   });
 
   test("an encrypted message with an aligned DKIM signature is delivered", async () => {
-    const before = (await bobInbox()).length;
+    const before = (await inbox(r, bob)).length;
     const reply = await deliverMx(r.smtpPort, sender, [bob], await sign(fixture("encrypted", sender, bob)));
     assert.match(reply, /^250 /);
-    const mails = await bobInbox();
+    const mails = await inbox(r, bob);
     assert.equal(mails.length, before + 1);
     assert.doesNotMatch(mails.at(-1)!, /^DKIM-Signature:/im);
   });

@@ -1,16 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { encryptedOfSize, fixture } from "../support/mail.ts";
-import { startTestRelay, type TestRelay } from "../support/relay.ts";
+import { inbox, startTestRelay, type TestRelay } from "../support/relay.ts";
+import { sendFixture } from "../support/send.ts";
 import { RawSmtp, submit } from "../support/smtp.ts";
-
-async function inbox(r: TestRelay, address: string): Promise<Buffer[]> {
-  const store = r.relay.parts.store;
-  const box = await store.getMailbox(address, "INBOX");
-  if (!box) return [];
-  const msgs = await store.listMessages(box.id);
-  return Promise.all(msgs.map((m) => store.readBlob(m.blobId)));
-}
 
 describe("SMTP submission", () => {
   let r: TestRelay;
@@ -22,25 +15,13 @@ describe("SMTP submission", () => {
     alice = r.newAddress();
     bob = r.newAddress();
     // bob logs in once so that his account exists
-    const first = await submit(
-      r.submissionsPort,
-      bob,
-      r.password,
-      { from: bob, to: [bob] },
-      fixture("encrypted", bob, bob),
-    );
+    const first = await sendFixture(r, "encrypted", bob, bob);
     assert.equal(first.ok, true, first.response);
   });
   after(() => r.close());
 
   test("the first login creates the account; an encrypted message is delivered", async () => {
-    const sent = await submit(
-      r.submissionsPort,
-      alice,
-      r.password,
-      { from: alice, to: [bob] },
-      fixture("encrypted", alice, bob, "secret subject"),
-    );
+    const sent = await sendFixture(r, "encrypted", alice, bob, { subject: "secret subject" });
     assert.equal(sent.ok, true, sent.response);
     assert.ok(await r.relay.parts.store.getAccount(alice));
     const got = await inbox(r, bob);
@@ -52,73 +33,39 @@ describe("SMTP submission", () => {
   });
 
   test("a wrong password is refused with 535", async () => {
-    const sent = await submit(
-      r.submissionsPort,
-      alice,
-      "not-the-password",
-      { from: alice, to: [bob] },
-      fixture("encrypted", alice, bob),
-    );
+    const sent = await sendFixture(r, "encrypted", alice, bob, { password: "not-the-password" });
     assert.equal(sent.ok, false);
     assert.equal(sent.code, 535);
   });
 
   test("MAIL FROM other than the login: 553", async () => {
-    const sent = await submit(
-      r.submissionsPort,
-      alice,
-      r.password,
-      { from: bob, to: [bob] },
-      fixture("encrypted", bob, bob),
-    );
+    const sent = await sendFixture(r, "encrypted", bob, bob, { login: alice });
     assert.equal(sent.code, 553, sent.response);
   });
 
   test("From header other than MAIL FROM: 500 Invalid FROM", async () => {
-    const sent = await submit(
-      r.submissionsPort,
-      alice,
-      r.password,
-      { from: alice, to: [bob] },
-      fixture("encrypted", bob, bob),
-    );
+    const sent = await sendFixture(r, "encrypted", alice, bob, { message: fixture("encrypted", bob, bob) });
     assert.equal(sent.code, 500);
     assert.match(sent.response, new RegExp(`Invalid FROM <${bob}> for <${alice}>`));
   });
 
   test("unencrypted mail: 523 with the text Delta Chat looks for", async () => {
     for (const name of ["plain", "fake-encrypted", "securejoin-vc-fake", "mdn"] as const) {
-      const sent = await submit(
-        r.submissionsPort,
-        alice,
-        r.password,
-        { from: alice, to: [bob] },
-        fixture(name, alice, bob),
-      );
+      const sent = await sendFixture(r, name, alice, bob);
       assert.equal(sent.code, 523, name);
       assert.match(sent.response, /^523 Encryption Needed: Invalid Unencrypted Mail/, name);
     }
   });
 
   test("a Secure-Join vc-request passes the gate", async () => {
-    const sent = await submit(
-      r.submissionsPort,
-      alice,
-      r.password,
-      { from: alice, to: [bob] },
-      fixture("securejoin-vc", alice, bob),
-    );
+    const sent = await sendFixture(r, "securejoin-vc", alice, bob);
     assert.equal(sent.ok, true, sent.response);
   });
 
   test("oversize: 552", async () => {
-    const sent = await submit(
-      r.submissionsPort,
-      alice,
-      r.password,
-      { from: alice, to: [bob] },
-      encryptedOfSize(alice, bob, 300_000),
-    );
+    const sent = await sendFixture(r, "encrypted", alice, bob, {
+      message: encryptedOfSize(alice, bob, 300_000),
+    });
     assert.equal(sent.code, 552, sent.response);
   });
 
@@ -157,13 +104,7 @@ describe("SMTP submission", () => {
   test("an unknown local recipient gets a bounce, the known one the message", async () => {
     const ghost = `nobody123@${r.domain}`;
     const before = (await inbox(r, alice)).length;
-    const sent = await submit(
-      r.submissionsPort,
-      alice,
-      r.password,
-      { from: alice, to: [ghost, bob] },
-      fixture("encrypted", alice, ghost),
-    );
+    const sent = await sendFixture(r, "encrypted", alice, ghost, { rcpts: [ghost, bob] });
     assert.equal(sent.ok, true, sent.response);
     const mails = await inbox(r, alice);
     assert.equal(mails.length, before + 1);
@@ -190,8 +131,7 @@ describe("SMTP submission rate limit", () => {
 
   test("450 4.7.1 after the burst, one more per second after that", async () => {
     const a = r.newAddress();
-    const send = () =>
-      submit(r.submissionsPort, a, r.password, { from: a, to: [a] }, fixture("encrypted", a, a));
+    const send = () => sendFixture(r, "encrypted", a, a);
     const results = [];
     for (let i = 0; i < 5; i++) results.push(await send());
     assert.deepEqual(
@@ -207,13 +147,7 @@ describe("SMTP submission rate limit", () => {
     assert.deepEqual([(await send()).code, (await send()).code], [250, 450]);
     // another sender has its own burst
     const b = r.newAddress();
-    const other = await submit(
-      r.submissionsPort,
-      b,
-      r.password,
-      { from: b, to: [b] },
-      fixture("encrypted", b, b),
-    );
+    const other = await sendFixture(r, "encrypted", b, b);
     assert.equal(other.code, 250);
   });
 });
