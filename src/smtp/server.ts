@@ -5,7 +5,7 @@
  */
 import type { Server, Socket } from "node:net";
 import { type TLSSocket, Server as TlsServer } from "node:tls";
-import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from "smtp-server";
+import type { SMTPServer, SMTPServerOptions, SMTPServerSession } from "smtp-server";
 import type { Accounts } from "../accounts/types.ts";
 import type { Config } from "../config/types.ts";
 import type { Delivery } from "../delivery/pipeline.ts";
@@ -17,6 +17,7 @@ import { canonicalIp } from "../policy/ip.ts";
 import { CLIENT_TLS_OPTIONS } from "../tls/policy.ts";
 import { readMessage } from "./message.ts";
 import "./vrfy.ts";
+import { PromptSmtpServer } from "./prompt-server.ts";
 
 export interface SmtpDeps {
   config: Config;
@@ -263,7 +264,7 @@ export class SmtpService {
 
   listen(role: SmtpRole, mode: SmtpMode, port: number, host: string): Promise<Server> {
     if (role === "submission" && mode === "implicit") return this.listenImplicit(port, host);
-    const server = new SMTPServer(this.options(role, mode));
+    const server = new PromptSmtpServer(this.options(role, mode));
     server.on("error", (e: Error) => this.deps.log.debug({ err: e.message }, "smtp connection error"));
     this.servers.push(server);
     const net = (server as unknown as { server: Server }).server;
@@ -318,7 +319,7 @@ export class SmtpService {
   /** A submission session on an already-open TLS socket (465, and 443 with ALPN "smtp"). */
   handleTlsSocket(socket: TLSSocket): void {
     if (!this.submissionsForAlpn) {
-      const server = new SMTPServer(this.options("submission", "implicit"));
+      const server = new PromptSmtpServer(this.options("submission", "implicit"));
       server.on("error", (e: Error) => this.deps.log.debug({ err: e.message }, "smtp connection error"));
       this.servers.push(server);
       this.submissionsForAlpn = server;
