@@ -6,14 +6,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { A, B, B_IP, type Federation, startFederation } from "../support/federation.ts";
-import { fixture } from "../support/mail.ts";
 import { inbox, startTestRelay, type TestRelay, until } from "../support/relay.ts";
-import { submit } from "../support/smtp.ts";
+import { sendFixture } from "../support/send.ts";
 import { countingPort, fakeHttps } from "./outbound-harness.ts";
-
-function sendEncrypted(r: TestRelay, from: string, password: string, to: string) {
-  return submit(r.submissions, from, password, { from, to: [to] }, fixture("encrypted", from, to));
-}
 
 describe("relay outbound guards", () => {
   let fed: Federation;
@@ -46,8 +41,12 @@ describe("relay outbound guards", () => {
     closers.push(web.close);
     const alice = `alice1234@${A}`;
     const bob = `bob123456@${B}`;
-    assert.equal((await sendEncrypted(b, bob, "password-bob", bob)).ok, true, "bob exists on B");
-    const sent = await sendEncrypted(a, alice, "password-alice", bob);
+    assert.equal(
+      (await sendFixture(b, "encrypted", bob, bob, { password: "password-bob" })).ok,
+      true,
+      "bob exists on B",
+    );
+    const sent = await sendFixture(a, "encrypted", alice, bob, { password: "password-alice" });
     assert.equal(sent.ok, true, sent.response);
     const got = await until(
       "bob's copy over SMTP",
@@ -78,7 +77,7 @@ describe("relay outbound guards", () => {
     relays.push(r);
     const carol = "carol1234@_gamma.test";
     for (const rcpt of ["bob123456@[127.0.0.1]", "bob123456@inside.test"]) {
-      const sent = await sendEncrypted(r, carol, "password-carol", rcpt);
+      const sent = await sendFixture(r, "encrypted", carol, rcpt, { password: "password-carol" });
       assert.equal(sent.ok, true, sent.response);
     }
     const bounces = await until("two bounces", async () => {

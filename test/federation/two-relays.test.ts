@@ -2,14 +2,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Config } from "../../src/config/types.ts";
 import { A, arrivalChannels, B, type Federation, startFederation } from "../support/federation.ts";
-import { fixture } from "../support/mail.ts";
 import { inbox as messages, type TestRelay, until } from "../support/relay.ts";
-import { submit } from "../support/smtp.ts";
-
-/** An encrypted message from `from` (a user of `r`) to `to`, submitted on `r`. */
-function sendEncrypted(r: TestRelay, from: string, password: string, to: string) {
-  return submit(r.submissions, from, password, { from, to: [to] }, fixture("encrypted", from, to));
-}
+import { sendFixture } from "../support/send.ts";
 
 describe("federation between two relays", () => {
   let fed: Federation;
@@ -39,8 +33,8 @@ describe("federation between two relays", () => {
     const intoA = arrivalChannels(a);
     const intoB = arrivalChannels(b);
     // bob exists on B
-    assert.equal((await sendEncrypted(b, bob, "password-bob", bob)).ok, true);
-    const sent = await sendEncrypted(a, alice, "password-alice", bob);
+    assert.equal((await sendFixture(b, "encrypted", bob, bob, { password: "password-bob" })).ok, true);
+    const sent = await sendFixture(a, "encrypted", alice, bob, { password: "password-alice" });
     assert.equal(sent.ok, true, sent.response);
     const got = await until("bob's copy", async () => {
       const m = await messages(b!, bob);
@@ -48,7 +42,7 @@ describe("federation between two relays", () => {
     });
     assert.match(got.at(-1)!, new RegExp(`^From: ${alice}`, "m"));
     assert.doesNotMatch(got.at(-1)!, /^DKIM-Signature/m);
-    const back = await sendEncrypted(b, bob, "password-bob", alice);
+    const back = await sendFixture(b, "encrypted", bob, alice, { password: "password-bob" });
     assert.equal(back.ok, true, back.response);
     await until("alice's copy", async () => ((await messages(a, alice)).length >= 1 ? true : undefined));
     assert.deepEqual(intoB, ["https"], "A reached B over /mxdeliv");
@@ -62,7 +56,7 @@ describe("federation between two relays", () => {
     b = await startB({ https_port: -1 }, dir);
     const intoB = arrivalChannels(b);
     const before = (await messages(b, bob)).length;
-    const sent = await sendEncrypted(a, alice, "password-alice", bob);
+    const sent = await sendFixture(a, "encrypted", alice, bob, { password: "password-alice" });
     assert.equal(sent.ok, true, sent.response);
     await until("bob's copy over SMTP", async () =>
       (await messages(b!, bob)).length > before ? true : undefined,
@@ -74,7 +68,7 @@ describe("federation between two relays", () => {
     const dir = b!.config.data_dir;
     await b!.relay.stop(500);
     b = undefined;
-    const sent = await sendEncrypted(a, alice, "password-alice", bob);
+    const sent = await sendFixture(a, "encrypted", alice, bob, { password: "password-alice" });
     assert.equal(sent.ok, true, sent.response);
     const job = await until("a deferred job", async () => {
       const jobs = await a.relay.parts.store.listJobs("outbound");
@@ -96,7 +90,7 @@ describe("federation between two relays", () => {
   test("(d) a non-existent domain and a null-MX domain bounce to the sender", async () => {
     const before = (await messages(a, alice)).length;
     for (const rcpt of ["someone12@nonexistent.test", "someone12@nullmx.test"]) {
-      const sent = await sendEncrypted(a, alice, "password-alice", rcpt);
+      const sent = await sendFixture(a, "encrypted", alice, rcpt, { password: "password-alice" });
       assert.equal(sent.ok, true, sent.response);
     }
     const got = await until("two bounces", async () => {

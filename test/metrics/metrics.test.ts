@@ -18,7 +18,7 @@ import { Relay, StartupError } from "../../src/relay.ts";
 import { A, A_IP, B, B_IP, type Federation, startFederation } from "../support/federation.ts";
 import { fixture } from "../support/mail.ts";
 import { inbox, type TestRelay, until } from "../support/relay.ts";
-import { submit } from "../support/smtp.ts";
+import { sendFixture } from "../support/send.ts";
 
 interface Sample {
   name: string;
@@ -133,31 +133,13 @@ describe("Prometheus metrics on mtail_address", () => {
     // bob logs in (his account is created) and waits in IDLE on his INBOX
     const idle = await idleClient(b, bob, pw);
     // carol (created by her first submission) writes to bob: encrypted passes, cleartext is 523
-    const sent = await submit(
-      b.submissions,
-      carol,
-      pw,
-      { from: carol, to: [bob] },
-      fixture("encrypted", carol, bob),
-    );
+    const sent = await sendFixture(b, "encrypted", carol, bob, { password: pw });
     assert.equal(sent.ok, true, sent.response);
     await idle.waitFor(/^\* 1 EXISTS/m);
-    const plain = await submit(
-      b.submissions,
-      carol,
-      pw,
-      { from: carol, to: [bob] },
-      fixture("plain", carol, bob),
-    );
+    const plain = await sendFixture(b, "plain", carol, bob, { password: pw });
     assert.equal(plain.code, 523, plain.response);
     // alice on A writes to bob on B: DKIM-signed, queued, delivered over /mxdeliv
-    const out = await submit(
-      a.submissions,
-      alice,
-      pw,
-      { from: alice, to: [bob] },
-      fixture("encrypted", alice, bob),
-    );
+    const out = await sendFixture(a, "encrypted", alice, bob, { password: pw });
     assert.equal(out.ok, true, out.response);
     await idle.waitFor(/^\* 2 EXISTS/m);
     // cleartext from another server over SMTP (port 25) is refused
