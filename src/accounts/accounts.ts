@@ -12,7 +12,7 @@
  * hash), and a login that does not fit the hash pool's queue is refused as
  * "busy". The protocol layers add the failure delay and the per-connection limit.
  */
-import { createHash } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { addressDomain } from "../config/domain.ts";
 import type { Config } from "../config/types.ts";
 import type { Logger } from "../log.ts";
@@ -27,7 +27,12 @@ import { type Accounts, type LoginFailure, type LoginResult, MAX_PASSWORD_BYTES 
 const SCHEME = "{SHA512-CRYPT}";
 const LOCALPART = /^[a-z0-9._-]+$/;
 const DAY = 86400;
-/** Successful logins remembered (address -> digest) so reconnects skip the crypt. */
+/**
+ * Successful logins remembered so reconnects skip the crypt: address -> an
+ * HMAC, under a key that lives only in this process, of the address, the
+ * stored hash and the password. A changed stored hash (a re-import, a reset)
+ * or a removed account no longer matches; the map reveals nothing without the key.
+ */
 const CACHE_SIZE = 20000;
 /** RFC 5321 §4.5.3.1.3: a path is at most 256 octets, so an address at most 254. */
 const MAX_ADDRESS_LENGTH = 254;
@@ -54,6 +59,7 @@ export class AccountService implements Accounts {
   readonly throttle: LoginThrottle;
   readonly hashes: HashPool;
   private readonly verified = new Map<string, string>();
+  private readonly cacheKey = randomBytes(32);
   private readonly lastLogin = new Map<string, number>();
   private readonly config: Config;
   private readonly store: Store;
@@ -131,7 +137,9 @@ export class AccountService implements Accounts {
     // A reconnect with the password last verified skips the crypt, even while the
     // account's budget is spent: guessing cannot lock its owner out. Guesses
     // against this check are still charged to the client address below.
-    const cached = account !== undefined && this.verified.get(address) === this.digest(address, password);
+    const cached =
+      account !== undefined &&
+      this.verified.get(address) === this.digest(address, account.passwordHash, password);
     if (!cached && throttle.accountBlocked(address)) {
       throttle.failed(ip, address);
       return { ok: false, reason: "throttled", detail: "account over its failure budget" };
@@ -155,7 +163,7 @@ export class AccountService implements Accounts {
       if (created) {
         this.log.info("account created");
         this.metrics?.createdAccounts.inc();
-        this.remember(address, password);
+        this.remember(address, account.passwordHash, password);
       }
     }
     if (!created && !cached && !(await this.passwordMatches(address, password, account.passwordHash)))
@@ -181,22 +189,28 @@ export class AccountService implements Accounts {
     return { ok: false, reason, detail };
   }
 
-  private digest(address: string, password: string): string {
-    return createHash("sha256").update(address).update("\0").update(password).digest("base64");
+  private digest(address: string, storedHash: string, password: string): string {
+    return createHmac("sha256", this.cacheKey)
+      .update(address)
+      .update("\0")
+      .update(storedHash)
+      .update("\0")
+      .update(password)
+      .digest("base64");
   }
 
-  private remember(address: string, password: string): void {
+  private remember(address: string, storedHash: string, password: string): void {
     if (this.verified.size >= CACHE_SIZE) {
       const oldest = this.verified.keys().next().value;
       if (oldest !== undefined) this.verified.delete(oldest);
     }
-    this.verified.set(address, this.digest(address, password));
+    this.verified.set(address, this.digest(address, storedHash, password));
   }
 
   private async passwordMatches(address: string, password: string, stored: string): Promise<boolean> {
     const hash = stored.startsWith(SCHEME) ? stored.slice(SCHEME.length) : stored;
     const ok = await this.hashes.verify(password, hash);
-    if (ok) this.remember(address, password);
+    if (ok) this.remember(address, stored, password);
     return ok;
   }
 
