@@ -61,6 +61,7 @@ export class AccountService implements Accounts {
   private readonly verified = new Map<string, string>();
   private readonly cacheKey = randomBytes(32);
   private readonly lastLogin = new Map<string, number>();
+  private readonly lastLoginWrites = new Set<Promise<void>>();
   private readonly config: Config;
   private readonly store: Store;
   private readonly log: Logger;
@@ -169,7 +170,8 @@ export class AccountService implements Accounts {
     if (!created && !cached && !(await this.passwordMatches(address, password, account.passwordHash)))
       return this.failure(ip, address, "invalid", "wrong password");
 
-    if (protocol === "imap") await this.recordLogin(address, account.lastLoginDay);
+    // not awaited: the login does not wait for a durable write of housekeeping
+    if (protocol === "imap") this.recordLogin(address, account.lastLoginDay);
     return { ok: true, address, created };
   }
 
@@ -214,19 +216,31 @@ export class AccountService implements Accounts {
     return ok;
   }
 
-  /** docs/reference-relay.md §2.3: last login at day granularity, written only when it changes. */
-  private async recordLogin(address: string, storedDay: number): Promise<void> {
+  /**
+   * docs/reference-relay.md §2.3: last login at day granularity, written only
+   * when it changes. In the background: a login never waits for this commit
+   * (a day lost to a crash is written by the next login).
+   */
+  private recordLogin(address: string, storedDay: number): void {
     const day = Math.floor(this.now() / 1000 / DAY) * DAY;
     const known = this.lastLogin.get(address) ?? storedDay;
     if (known === day) return;
-    try {
-      await this.store.setLastLoginDay(address, day);
-    } catch (err) {
-      // a full disk must not lock users out of what is stored; the next login records the day
-      if (isOutOfSpace(err)) return;
-      throw err;
-    }
     this.lastLogin.set(address, day);
+    const write = this.store.setLastLoginDay(address, day).then(
+      () => undefined,
+      (err: unknown) => {
+        if (this.lastLogin.get(address) === day) this.lastLogin.delete(address);
+        // a full disk must not lock users out of what is stored; the next login records the day
+        if (!isOutOfSpace(err)) this.log.error({ err }, "last-login day not recorded");
+      },
+    );
+    this.lastLoginWrites.add(write);
+    void write.finally(() => this.lastLoginWrites.delete(write));
+  }
+
+  /** Resolves once the last-login writes started so far are committed (or failed). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.lastLoginWrites]);
   }
 
   /** Forget cached state of a deleted account. */
@@ -236,6 +250,7 @@ export class AccountService implements Accounts {
   }
 
   async close(): Promise<void> {
+    await this.settled();
     await this.hashes.close();
   }
 }

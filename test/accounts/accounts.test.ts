@@ -166,12 +166,15 @@ describe("accounts: create on first login (docs/reference-relay.md §2.2)", () =
   test("IMAP logins record the last-login day; SMTP logins do not", async () => {
     now = 1_800_000_000_000;
     await accounts.login("lastlogin@chat.test", "password12", "smtp", "127.0.0.1");
+    await accounts.settled();
     assert.equal((await store.getAccount("lastlogin@chat.test"))!.lastLoginDay, 0);
     await accounts.login("lastlogin@chat.test", "password12", "imap", "127.0.0.1");
+    await accounts.settled();
     const expected = Math.floor(now / 1000 / day) * day;
     assert.equal((await store.getAccount("lastlogin@chat.test"))!.lastLoginDay, expected);
     now += 2 * day * 1000;
     await accounts.login("lastlogin@chat.test", "password12", "imap", "127.0.0.1");
+    await accounts.settled();
     assert.equal((await store.getAccount("lastlogin@chat.test"))!.lastLoginDay, expected + 2 * day);
   });
 

@@ -64,6 +64,7 @@ test("expiry of an account ends its sessions and leaves nothing to a re-register
   newcomer.close();
   // Its login is recorded: nothing cached about the old owner's logins stands in the way.
   const today = Math.floor(Date.now() / 86_400_000) * 86400;
+  await r.relay.parts.accounts.settled();
   assert.equal((await store.getAccount(user))?.lastLoginDay, today);
 
   // The old owner's password (cached at its logins) no longer works.

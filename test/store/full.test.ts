@@ -73,6 +73,7 @@ test("an IMAP login on a full disk succeeds without recording the login day", as
     assert.equal((await accounts.login(address, "password-123", "smtp", "127.0.0.1")).ok, true);
     const r = await accounts.login(address, "password-123", "imap", "127.0.0.1");
     assert.equal(r.ok, true);
+    await accounts.settled();
     assert.equal((await t.store.getAccount(address))?.lastLoginDay, 0);
   } finally {
     await accounts.close();
