@@ -17,6 +17,11 @@
  *   max_queue_lifetime, then bounce. Bounces are never bounced.
  * - Memory stays bounded: jobs are read in pages, bodies only while in flight,
  *   and concurrency is capped per domain and in total.
+ * - The schedule of due jobs lives in memory (`ready`): a queued message goes in
+ *   as the store returns it, a finished attempt takes the next one from there.
+ *   The store is read only by the periodic scan (retries coming due), on request
+ *   (`poll`, `retryAll`), and when the schedule runs dry while the last page read
+ *   was full; never once per delivered job.
  */
 import { Agent } from "node:https";
 import type { Config } from "../../config/types.ts";
@@ -35,8 +40,12 @@ import { SmtpPool } from "./smtp-channel.ts";
 export const OUTBOUND_QUEUE = "outbound";
 const SMTP_ONLY_MS = 30 * 60_000;
 const MAX_IN_FLIGHT = 32;
-const MAX_PER_DOMAIN = 4;
+const MAX_PER_DOMAIN = 16;
 const SCAN_INTERVAL_MS = 5_000;
+/** Due jobs read from the store at a time. */
+const PAGE = 200;
+/** Due jobs held in memory while waiting for a slot (payloads only, no bodies). */
+const MAX_READY = 1000;
 const TIMEOUT_MS = 60_000;
 /**
  * The reply for a destination whose every address is loopback, private,
@@ -98,6 +107,12 @@ export class OutboundQueue implements Outbound {
   });
   private readonly localAddress: string | undefined;
   private readonly inFlight = new Map<number, string>();
+  /** The in-memory schedule: due jobs not yet started, in the order they came. */
+  private readonly ready = new Map<number, Job>();
+  /** The store may hold due jobs that are not in `ready` (a full page, or `ready` was full). */
+  private more = false;
+  /** Jobs that finished while a scan was reading: its page may still list them. */
+  private readonly finishedDuringScan = new Set<number>();
   private readonly smtpOnly = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private scanning = false;
@@ -120,7 +135,7 @@ export class OutboundQueue implements Outbound {
       const { domain } = splitAddress(r);
       byDomain.set(domain, [...(byDomain.get(domain) ?? []), r]);
     }
-    await Promise.all(
+    const jobs = await Promise.all(
       [...byDomain].map(([domain, recipients]) => {
         const now = this.now();
         const payload: OutboundPayload = {
@@ -133,7 +148,15 @@ export class OutboundQueue implements Outbound {
         return this.deps.store.enqueue({ queue: OUTBOUND_QUEUE, payload, data: message, dueAt: now });
       }),
     );
-    this.kick();
+    for (const job of jobs) this.schedule(job);
+    this.dispatch();
+  }
+
+  /** Puts a due job on the in-memory schedule, unless it is running or the schedule is full. */
+  private schedule(job: Job): void {
+    if (this.inFlight.has(job.id) || this.ready.has(job.id)) return;
+    if (this.ready.size >= MAX_READY) this.more = true;
+    else this.ready.set(job.id, job);
   }
 
   start(): void {
@@ -147,6 +170,7 @@ export class OutboundQueue implements Outbound {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await Promise.allSettled([...this.running]);
+    this.ready.clear();
     this.pool.close();
     this.agent.destroy();
   }
@@ -189,28 +213,45 @@ export class OutboundQueue implements Outbound {
   }
 
   private async scan(): Promise<void> {
-    const jobs = await this.deps.store.dueJobs(OUTBOUND_QUEUE, this.now(), 200);
-    for (const job of jobs) {
+    this.finishedDuringScan.clear();
+    const jobs = await this.deps.store.dueJobs(OUTBOUND_QUEUE, this.now(), PAGE);
+    this.more = jobs.length >= PAGE;
+    for (const job of jobs) if (!this.finishedDuringScan.has(job.id)) this.schedule(job);
+    this.dispatch();
+  }
+
+  /** Starts scheduled jobs while the caps allow: at most MAX_PER_DOMAIN per domain, MAX_IN_FLIGHT in all. */
+  private dispatch(): void {
+    if (this.stopped) return;
+    const perDomain = new Map<string, number>();
+    for (const d of this.inFlight.values()) perDomain.set(d, (perDomain.get(d) ?? 0) + 1);
+    for (const [id, job] of this.ready) {
       if (this.inFlight.size >= MAX_IN_FLIGHT) break;
-      if (this.inFlight.has(job.id)) continue;
       const domain = (job.payload as OutboundPayload).domain;
-      let sameDomain = 0;
-      for (const d of this.inFlight.values()) if (d === domain) sameDomain++;
+      const sameDomain = perDomain.get(domain) ?? 0;
       if (sameDomain >= MAX_PER_DOMAIN) continue;
-      this.inFlight.set(job.id, domain);
+      perDomain.set(domain, sameDomain + 1);
+      this.ready.delete(id);
+      this.inFlight.set(id, domain);
       const p = this.attempt(job)
         .catch((e: unknown) => this.deps.log.error({ err: e }, "outbound attempt failed"))
         .finally(() => {
-          this.inFlight.delete(job.id);
+          this.inFlight.delete(id);
           this.running.delete(p);
-          this.kick();
+          if (this.scanning) this.finishedDuringScan.add(id);
+          this.dispatch();
         });
       this.running.add(p);
     }
+    // the schedule ran dry but the store has more due jobs: read the next page
+    if (!this.ready.size && this.more) this.kick();
   }
 
-  private async attempt(job: Job): Promise<void> {
+  private async attempt(scheduled: Job): Promise<void> {
     const { store, log } = this.deps;
+    // the job as it is now: `chatrelay queue` may have removed it while it waited
+    const job = await store.getJob(scheduled.id);
+    if (!job) return;
     const payload = job.payload as OutboundPayload;
     const message = await store.readBlob(job.blobId!);
     const replies = await this.deliver(payload, message);

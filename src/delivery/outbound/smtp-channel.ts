@@ -2,6 +2,13 @@
  * The SMTP channel to another server's port 25 (docs/reference-relay.md §3.5): STARTTLS is
  * mandatory and the certificate is verified (relaxed only for "_" domains and
  * IP literals), PIPELINING when offered, connections kept for reuse.
+ *
+ * Reuse: a connection goes back to the pool only after a completed transaction
+ * (the reply to the final "." clears the envelope, RFC 5321 §4.1.1.4 and §3.3), so
+ * the next message starts with MAIL FROM at once, without an RSET round trip; with
+ * PIPELINING (RFC 2920 §3.1) nodemailer sends MAIL, RCPT and DATA in one batch.
+ * A pooled connection the peer closed while idle leaves the pool when it ends;
+ * if one still fails before any reply, the message goes once more over a new one.
  */
 import SMTPConnection from "nodemailer/lib/smtp-connection";
 import type { Reply } from "../types.ts";
@@ -39,8 +46,14 @@ function toReply(response: string | undefined, fallback: number): Reply {
   return { code: fallback, text: response ?? "" };
 }
 
+interface Idle {
+  conn: SMTPConnection;
+  timer: NodeJS.Timeout;
+  drop: () => void;
+}
+
 export class SmtpPool {
-  private readonly idle = new Map<string, Array<{ conn: SMTPConnection; timer: NodeJS.Timeout }>>();
+  private readonly idle = new Map<string, Idle[]>();
 
   constructor(private readonly ehloName: string) {}
 
@@ -76,30 +89,33 @@ export class SmtpPool {
     return conn;
   }
 
-  private async take(t: SmtpTarget): Promise<SMTPConnection> {
-    const list = this.idle.get(this.key(t));
-    while (list?.length) {
-      const { conn, timer } = list.pop()!;
-      clearTimeout(timer);
-      const ok = await new Promise<boolean>((resolve) => conn.reset((err) => resolve(!err)));
-      if (ok) return conn;
-      conn.close();
-    }
-    return this.connect(t);
+  /** An idle connection to `t` after a completed transaction, if the pool has one. */
+  private take(t: SmtpTarget): SMTPConnection | undefined {
+    const entry = this.idle.get(this.key(t))?.pop();
+    if (!entry) return undefined;
+    clearTimeout(entry.timer);
+    entry.conn.off("end", entry.drop);
+    return entry.conn;
   }
 
   private give(t: SmtpTarget, conn: SMTPConnection): void {
     const key = this.key(t);
     const list = this.idle.get(key) ?? [];
-    const entry = {
+    const entry: Idle = {
       conn,
       timer: setTimeout(() => {
-        const i = list.indexOf(entry);
-        if (i >= 0) list.splice(i, 1);
+        entry.drop();
         conn.quit();
       }, IDLE_MS),
+      // the peer hung up (its idle timeout, a restart): not one to reuse
+      drop: () => {
+        const i = list.indexOf(entry);
+        if (i >= 0) list.splice(i, 1);
+        clearTimeout(entry.timer);
+      },
     };
     entry.timer.unref();
+    conn.once("end", entry.drop);
     list.push(entry);
     this.idle.set(key, list);
   }
@@ -109,12 +125,31 @@ export class SmtpPool {
     envelope: { mailFrom: string; recipients: string[] },
     message: Buffer,
   ): Promise<SmtpOutcome> {
+    const reused = this.take(t);
+    if (reused) {
+      const outcome = await this.transact(t, reused, envelope, message);
+      // no reply, or 421 "closing" (RFC 5321 §3.8), on a pooled connection: it was
+      // ending while idle; a new connection gets the message its own answer
+      const closing =
+        outcome.kind === "replies" && [...outcome.replies.values()].every((r) => r.code === 421);
+      if (outcome.kind === "replies" && !closing) return outcome;
+    }
     let conn: SMTPConnection;
     try {
-      conn = await this.take(t);
+      conn = await this.connect(t);
     } catch (e) {
       return { kind: "unreachable", error: connectionReason(e), detail: (e as Error).message };
     }
+    return this.transact(t, conn, envelope, message);
+  }
+
+  /** One transaction on `conn`; the connection returns to the pool after a completed one. */
+  private async transact(
+    t: SmtpTarget,
+    conn: SMTPConnection,
+    envelope: { mailFrom: string; recipients: string[] },
+    message: Buffer,
+  ): Promise<SmtpOutcome> {
     const replies = new Map<string, Reply>();
     try {
       const info = await new Promise<{ accepted: string[]; rejectedErrors?: SmtpError[]; response: string }>(
