@@ -1,6 +1,8 @@
 /**
  * Password hashing off the event loop: SHA-512 crypt runs in worker threads
- * (about 7 ms per hash at 5000 rounds), so logins never stall other sessions.
+ * (about 5 ms per hash at 5000 rounds), so logins never stall other sessions.
+ * One worker per core, at most MAX_WORKERS; a request goes to the worker with
+ * the fewest requests in hand.
  * The queue is bounded: past `maxWaiting` requests waiting for a worker, a new
  * one is refused at once with HashPoolBusy (a temporary failure for the client)
  * instead of making every login wait behind a flood. Passwords longer than
@@ -13,11 +15,14 @@ import { Worker } from "node:worker_threads";
 import { MAX_PASSWORD_BYTES } from "./types.ts";
 
 /**
- * Requests allowed to wait for a worker. At ~7 ms a hash on 2 workers, 64 is
- * about a quarter of a second of work: a burst of reconnecting clients fits,
+ * Requests allowed to wait for a worker. At ~5 ms a hash on 2 workers, 64 is
+ * under a fifth of a second of work: a burst of reconnecting clients fits,
  * a flood is shed instead of delaying every login by seconds.
  */
 export const MAX_WAITING = 64;
+
+/** Each worker is an isolate of several MB: more than this buys a relay little. */
+export const MAX_WORKERS = 4;
 
 /** Workers exit after this long without a request; the next login starts them again (~20 ms). */
 export const IDLE_MS = 60_000;
@@ -67,15 +72,16 @@ type Pending = { worker: Worker; resolve: (v: string | boolean) => void; reject:
 
 export class HashPool {
   private readonly workers: Worker[] = [];
+  /** Requests each worker has in hand. */
+  private readonly load = new Map<Worker, number>();
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
-  private turn = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   /** Requests accepted so far (tests check that a path did or did not hash). */
   submitted = 0;
 
   constructor(
-    private readonly size = Math.min(2, Math.max(1, availableParallelism() - 1)),
+    private readonly size = Math.min(MAX_WORKERS, availableParallelism()),
     private readonly maxWaiting = MAX_WAITING,
     private readonly idleMs = IDLE_MS,
   ) {}
@@ -94,6 +100,7 @@ export class HashPool {
         const p = this.pending.get(m.id);
         if (!p) return;
         this.pending.delete(m.id);
+        this.load.set(w, (this.load.get(w) ?? 1) - 1);
         if (m.error !== undefined) p.reject(new Error(m.error));
         else p.resolve(m.result!);
         if (this.pending.size === 0) this.armIdle();
@@ -102,6 +109,7 @@ export class HashPool {
       const gone = (e: Error) => {
         const i = this.workers.indexOf(w);
         if (i >= 0) this.workers.splice(i, 1);
+        this.load.delete(w);
         for (const [id, p] of this.pending)
           if (p.worker === w) {
             this.pending.delete(id);
@@ -111,6 +119,7 @@ export class HashPool {
       w.on("error", gone);
       w.on("exit", (code) => gone(new Error(`hash worker exited with code ${code}`)));
       this.workers.push(w);
+      this.load.set(w, 0);
     }
   }
 
@@ -133,7 +142,9 @@ export class HashPool {
     this.submitted++;
     if (this.workers.length < this.size) this.start();
     const id = this.nextId++;
-    const worker = this.workers[this.turn++ % this.workers.length]!;
+    let worker = this.workers[0]!;
+    for (const w of this.workers) if (this.load.get(w)! < this.load.get(worker)!) worker = w;
+    this.load.set(worker, this.load.get(worker)! + 1);
     return new Promise((resolve, reject) => {
       this.pending.set(id, { worker, resolve, reject });
       worker.postMessage({ ...req, id });
@@ -151,6 +162,7 @@ export class HashPool {
 
   private async stopWorkers(): Promise<void> {
     const workers = this.workers.splice(0);
+    this.load.clear();
     await Promise.all(workers.map((w) => w.terminate()));
   }
 

@@ -47,3 +47,20 @@ test("hash pool: a worker that dies fails its requests and is replaced", async (
     await pool.close();
   }
 });
+
+test("hash pool: a request goes to an idle worker, not behind a busy one", async () => {
+  const pool = new HashPool(2, 8, 60_000);
+  try {
+    const slow = `$6$rounds=1000000$saltsaltsaltsalt$${"a".repeat(86)}`; // about a second
+    const fast = await pool.hash("password12");
+    const order: string[] = [];
+    const long = pool.verify("password12", slow).then(() => order.push("long"));
+    // the second worker takes this one; when it is done it is idle again
+    await pool.verify("password12", fast);
+    const short = pool.verify("password12", fast).then(() => order.push("short"));
+    await Promise.all([long, short]);
+    assert.deepEqual(order, ["short", "long"], "the short request did not wait for the long one");
+  } finally {
+    await pool.close();
+  }
+});
