@@ -28,7 +28,16 @@ const SYSTEM_DATA_DIR = "/var/lib/chatrelay";
 const hadSystemDataDir = existsSync(SYSTEM_DATA_DIR);
 const result = spawnSync(
   process.execPath,
-  ["--import", "tsx", "--test", "--test-concurrency=2", "--test-timeout=300000", ...files],
+  [
+    "--import",
+    "tsx",
+    "--import",
+    "./test/support/fast-check-replay.ts",
+    "--test",
+    "--test-concurrency=2",
+    "--test-timeout=300000",
+    ...files,
+  ],
   { stdio: "inherit" },
 );
 if (!hadSystemDataDir && existsSync(SYSTEM_DATA_DIR)) {

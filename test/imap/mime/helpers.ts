@@ -70,7 +70,9 @@ export async function clientCrossCheck(raw: Buffer): Promise<number> {
   const tree = parseBodystructure(items[1]) as ClientNode;
   parseEnvelope(items[3]);
   let checked = 0;
-  const walk = (node: ClientNode, part: MimePart | null, path: number[]): void => {
+  // imapflow numbers the parts below a top-level message/rfc822 without its
+  // leading "1" (its root has no number): `prefix` puts it back.
+  const walk = (node: ClientNode, part: MimePart | null, path: number[], prefix: number[] = []): void => {
     const where = path.join(".") || "root";
     assert.ok(part, `part ${where} exists`);
     checked++;
@@ -81,8 +83,8 @@ export async function clientCrossCheck(raw: Buffer): Promise<number> {
       if (part.children.length === 0) return;
       assert.equal(kids.length, part.children.length, `children of ${where}`);
       for (const child of kids) {
-        const childPath = (child.part ?? "").split(".").map(Number);
-        walk(child, findPart(root, childPath), childPath);
+        const childPath = [...prefix, ...(child.part ?? "").split(".").map(Number)];
+        walk(child, findPart(root, childPath), childPath, prefix);
       }
       return;
     }
@@ -93,7 +95,8 @@ export async function clientCrossCheck(raw: Buffer): Promise<number> {
     assert.equal(node.size, sectionBytes(raw, root, { part: own }).length, `size of ${where}`);
     const inner = node.childNodes?.[0];
     // imapflow numbers the encapsulated message like its message/rfc822 part
-    if (part.kind === "message" && inner !== undefined) walk(inner, part.message, [...own, 1]);
+    if (part.kind === "message" && inner !== undefined)
+      walk(inner, part.message, [...own, 1], path.length === 0 ? [1] : prefix);
   };
   walk(tree, root, []);
   return checked;

@@ -122,3 +122,11 @@ test("MIME-shaped input: a real client parses BODYSTRUCTURE and ENVELOPE, sizes 
     { numRuns: 300 },
   );
 });
+
+test("a top-level message/rfc822 around a multipart: the client's part numbers match ours", async () => {
+  const inner = "Content-Type: multipart/mixed; boundary=b\r\n\r\n";
+  for (const body of ["--b\r\n", "--b\r\n\r\nhello\r\n--b--\r\n", "--b\r\nX: y\r\n\r\n--b--\r\n"]) {
+    const raw = Buffer.from(`Content-Type: message/rfc822\r\n\r\n${inner}${body}`);
+    assert.ok((await clientCrossCheck(raw)) >= 3, JSON.stringify(body));
+  }
+});
