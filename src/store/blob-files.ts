@@ -1,5 +1,6 @@
 /**
- * Message body files. A blob id names its own place on disk:
+ * Message body files, for bodies larger than INLINE_MAX_BYTES (the smaller ones
+ * live inside SQLite, inline-bodies.ts). A blob id names its own place on disk:
  * "YYYYMMDDHHm-<32 hex>" lives in `<root>/YYYYMMDD/HHm/<id>` (m = tens of
  * minutes, UTC). Files written at about the same time share a directory, so a
  * batch of concurrent writes needs one directory fsync instead of one each.

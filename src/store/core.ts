@@ -1,6 +1,7 @@
 /**
  * Shared machinery of the SQLite store: cached prepared statements, the group
- * commit queue, body files and the removal of files nobody references.
+ * commit queue, message bodies (small ones inline in SQLite, inline-bodies.ts;
+ * large ones as files, blob-files.ts) and the removal of bodies nobody references.
  */
 import type { Database, Statement } from "better-sqlite3";
 import type { Logger } from "../log.ts";
@@ -8,6 +9,7 @@ import type { BlobFiles } from "./blob-files.ts";
 import { reportingCorruption } from "./corruption.ts";
 import { asStoreError, isOutOfSpace } from "./full.ts";
 import { GroupCommit } from "./group-commit.ts";
+import { INLINE_MAX_BYTES, isInlineId, newInlineId } from "./inline-bodies.ts";
 import { parseFlags } from "./names.ts";
 import { type Account, type Job, type Mailbox, type MessageRecord, StoreError } from "./types.ts";
 
@@ -107,6 +109,8 @@ export class Core {
     readonly blobs: BlobFiles,
     readonly log: Logger,
     private readonly onCorrupt?: (err: unknown) => void,
+    /** Bodies up to this size are stored inline (inline-bodies.ts); larger ones as files. */
+    readonly inlineMaxBytes = INLINE_MAX_BYTES,
   ) {
     this.gc = new GroupCommit(db, {
       beforeCommit: () => this.findUnreferenced(),
@@ -134,12 +138,23 @@ export class Core {
   }
 
   /**
-   * A durable write of a new body file plus rows referencing it. If `run`
-   * throws or stores no reference, the file is removed after the commit; if the
-   * disk is full, at once (a batch that failed with SQLITE_FULL committed
+   * A durable write of a new body plus rows referencing it. A small body is
+   * inserted by the same transaction; a large one is a file written (and
+   * fsynced) first, whose directory group commit fsyncs before the commit. If
+   * `run` throws or stores no reference, the body is removed: an inline one by
+   * the savepoint's rollback or before the commit, a file after the commit; if
+   * the disk is full, at once (a batch that failed with SQLITE_FULL committed
    * nothing, and the file's space is what the next commit needs).
    */
   async writeWithBlob<T>(data: Buffer, run: (blobId: string) => T): Promise<T> {
+    if (data.length <= this.inlineMaxBytes) {
+      const inline = newInlineId();
+      return this.write(() => {
+        this.q("INSERT INTO bodies (id, data) VALUES (?, ?)").run(inline, data);
+        this.candidates.add(inline);
+        return run(inline);
+      });
+    }
     const { id, dir } = await this.blobs.write(data);
     try {
       return await this.gc.submit(() => {
@@ -151,6 +166,14 @@ export class Core {
       await this.blobs.remove(id).catch(() => {});
       throw asStoreError(err);
     }
+  }
+
+  /** A body by its id, inline or a file; StoreError NONEXISTENT if it is gone. */
+  async readBody(id: string): Promise<Buffer> {
+    if (!isInlineId(id)) return this.blobs.read(id);
+    const data = this.q("SELECT data FROM bodies WHERE id = ?").pluck().get(id) as Buffer | undefined;
+    if (data === undefined) throw new StoreError("NONEXISTENT", "no such blob");
+    return data;
   }
 
   /** Marks a blob whose reference was just deleted (inside a write). */
@@ -187,13 +210,17 @@ export class Core {
     return v;
   }
 
+  /** Inside the batch transaction: an unreferenced inline body goes with it, a file after it. */
   private findUnreferenced(): void {
     if (this.candidates.size === 0) return;
     const used = this.q(
       "SELECT EXISTS (SELECT 1 FROM messages WHERE blob_id = ?) OR EXISTS (SELECT 1 FROM jobs WHERE blob_id = ?) AS used",
     );
+    const drop = this.q("DELETE FROM bodies WHERE id = ?");
     for (const id of this.candidates) {
-      if (!(used.get(id, id) as { used: number }).used) this.unlinkAfterCommit.push(id);
+      if ((used.get(id, id) as { used: number }).used) continue;
+      if (isInlineId(id)) drop.run(id);
+      else this.unlinkAfterCommit.push(id);
     }
     this.candidates = new Set();
   }

@@ -4,6 +4,8 @@
  * per touched directory (files were already fsynced by their writers, in
  * parallel on the libuv threadpool) and one SQLite transaction, whose commit
  * is one WAL fsync with synchronous=FULL. Only then are the promises settled.
+ * Small message bodies are rows of that transaction (inline-bodies.ts): a batch
+ * of them costs the WAL fsync alone.
  *
  * Each operation runs in its own savepoint, so a failing operation rolls back
  * alone and rejects alone; the rest of the batch commits.

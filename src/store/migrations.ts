@@ -68,6 +68,14 @@ export const MIGRATIONS: readonly string[] = [
   `
   UPDATE accounts SET created_at = created_at - (created_at % 86400) WHERE created_at % 86400 <> 0;
   `,
+  // 3: small message bodies inside the database (inline-bodies.ts); blob_id names a row
+  // here ("i-<hex>") or a file under messages/
+  `
+  CREATE TABLE bodies (
+    id TEXT PRIMARY KEY,
+    data BLOB NOT NULL
+  ) STRICT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

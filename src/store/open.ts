@@ -1,6 +1,7 @@
 /**
  * Opens (creating if needed) the store in a data directory:
- * `<dataDir>/store.sqlite` (WAL, synchronous=FULL, secure_delete) and `<dataDir>/messages/`.
+ * `<dataDir>/store.sqlite` (WAL, synchronous=FULL, secure_delete; small message bodies
+ * inside, inline-bodies.ts) and `<dataDir>/messages/` (the larger bodies).
  * The database and its -wal/-shm files are 0600 whatever the umask: SQLite
  * creates -wal and -shm with the mode of the database file, so the database is
  * created (or tightened) before SQLite opens it.
@@ -20,6 +21,8 @@ export interface OpenStoreOptions {
   log?: Logger;
   /** Called when SQLite reports the database file damaged (the process should restart). */
   onCorrupt?: (err: unknown) => void;
+  /** Largest body kept inside SQLite (default INLINE_MAX_BYTES); for tests and benchmarks. */
+  inlineMaxBytes?: number;
 }
 
 export async function openStore(dataDir: string, opts: OpenStoreOptions = {}): Promise<SqliteStore> {
@@ -46,7 +49,7 @@ export async function openStore(dataDir: string, opts: OpenStoreOptions = {}): P
   }
   // Make the database, WAL and messages/ entries durable.
   await fsyncDir(dataDir);
-  return new SqliteStore(new Core(db, new BlobFiles(messagesDir), log, opts.onCorrupt));
+  return new SqliteStore(new Core(db, new BlobFiles(messagesDir), log, opts.onCorrupt, opts.inlineMaxBytes));
 }
 
 /** Makes `path` mode 0600: creates it (if `create`) or tightens an existing one. */

@@ -1,7 +1,8 @@
 /**
- * The Store on one SQLite file plus one file per message body. Reads run
- * directly; every write goes through group commit (see group-commit.ts) and
- * resolves only when it is durable.
+ * The Store on one SQLite file, which also holds the small message bodies,
+ * plus one file per large body (inline-bodies.ts). Reads run directly; every
+ * write goes through group commit (see group-commit.ts) and resolves only when
+ * it is durable.
  */
 import {
   type AccountRow,
@@ -211,7 +212,7 @@ export class SqliteStore implements Store {
   }
 
   readBlob(blobId: string): Promise<Buffer> {
-    return this.core.blobs.read(blobId);
+    return this.core.readBody(blobId);
   }
 
   storeFlags(mailboxId: number, uids: number[], mode: FlagMode, flags: string[]): Promise<MessageRecord[]> {

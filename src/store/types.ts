@@ -3,8 +3,9 @@
  * (PostgreSQL) can implement it later without touching protocol code.
  *
  * Durability rule: when a write method's promise resolves, the data is on disk
- * (message file fsynced, its directory fsynced, the transaction committed) and
- * survives `kill -9`. Concurrent writes share fsyncs (group commit).
+ * (the transaction committed, its WAL fsynced; a body stored as a file: that
+ * file and its directory fsynced before the commit) and survives `kill -9`.
+ * Concurrent writes share fsyncs (group commit).
  */
 
 export interface Account {
@@ -41,7 +42,10 @@ export interface MessageRecord {
   internalDate: number;
   /** RFC822.SIZE in octets. */
   size: number;
-  /** Identity of the body file; several records may share one (multi-recipient delivery, COPY). */
+  /**
+   * Identity of the body (inline in the database or a file); several records may share
+   * one (multi-recipient delivery, COPY).
+   */
   blobId: string;
 }
 
@@ -81,7 +85,7 @@ export interface NewJob {
   queue: string;
   key?: string | null;
   payload: unknown;
-  /** Stored durably as a body file together with the job. */
+  /** Stored durably as a body together with the job. */
   data?: Buffer;
   dueAt?: number;
 }
@@ -110,7 +114,7 @@ export interface Store {
     nowSeconds: number,
   ): Promise<{ account: Account; created: boolean }>;
   setLastLoginDay(address: string, day: number): Promise<void>;
-  /** Removes the account, its mailboxes, messages, tokens and unreferenced files. */
+  /** Removes the account, its mailboxes, messages, tokens and unreferenced bodies. */
   deleteAccount(address: string): Promise<void>;
   listAccounts(): Promise<Account[]>;
 
@@ -135,7 +139,7 @@ export interface Store {
   append(mailboxId: number, message: NewMessage): Promise<MessageRecord>;
   /**
    * Durable delivery of one message to the INBOX of several accounts: one body
-   * file shared by all. Unknown addresses are left out of the result.
+   * shared by all. Unknown addresses are left out of the result.
    */
   deliver(addresses: string[], message: NewMessage): Promise<Map<string, MessageRecord>>;
   /** All messages of a mailbox ordered by UID. */
@@ -173,7 +177,7 @@ export interface Store {
   getJob(id: number): Promise<Job | undefined>;
   /** Durable. */
   rescheduleJob(id: number, dueAt: number, lastError: string | null, payload?: unknown): Promise<void>;
-  /** Durable. Removes the job and its body file if no longer referenced. */
+  /** Durable. Removes the job and its body if no longer referenced. */
   deleteJob(id: number): Promise<void>;
 
   close(): Promise<void>;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { countFiles, msg, tempStore } from "./helpers.ts";
+import { BODY_KINDS, countBodies, msg, tempStore } from "./helpers.ts";
 
 test("createAccount creates the account and its default mailboxes", async () => {
   const t = await tempStore();
@@ -59,30 +59,31 @@ test("concurrent createAccount of one address: exactly one wins, password never 
   }
 });
 
-test("deleteAccount removes mailboxes, messages, tokens and unshared files", async () => {
-  const t = await tempStore();
-  try {
-    await t.store.createAccount("a@example.org", "h", 1);
-    await t.store.createAccount("b@example.org", "h", 1);
-    const inboxA = (await t.store.getMailbox("a@example.org", "INBOX"))!;
-    const own = await t.store.append(inboxA.id, msg("only for a"));
-    const shared = await t.store.deliver(["a@example.org", "b@example.org"], msg("for both"));
-    await t.store.setDeviceToken("a@example.org", "tok", 5);
-    assert.equal(countFiles(t.dir), 2);
+for (const [kind, opts] of BODY_KINDS)
+  test(`deleteAccount removes mailboxes, messages, tokens and unshared bodies (${kind})`, async () => {
+    const t = await tempStore(opts);
+    try {
+      await t.store.createAccount("a@example.org", "h", 1);
+      await t.store.createAccount("b@example.org", "h", 1);
+      const inboxA = (await t.store.getMailbox("a@example.org", "INBOX"))!;
+      const own = await t.store.append(inboxA.id, msg("only for a"));
+      const shared = await t.store.deliver(["a@example.org", "b@example.org"], msg("for both"));
+      await t.store.setDeviceToken("a@example.org", "tok", 5);
+      assert.equal(countBodies(t.dir), 2);
 
-    await t.store.deleteAccount("a@example.org");
-    assert.equal(await t.store.getAccount("a@example.org"), undefined);
-    assert.deepEqual(await t.store.listMailboxes("a@example.org"), []);
-    assert.deepEqual(await t.store.getDeviceTokens("a@example.org"), []);
-    assert.deepEqual(await t.store.listMessages(inboxA.id), []);
-    assert.equal(countFiles(t.dir), 1);
-    await assert.rejects(t.store.readBlob(own.blobId), { code: "NONEXISTENT" });
-    const b = shared.get("b@example.org")!;
-    assert.equal((await t.store.readBlob(b.blobId)).toString(), "for both");
-  } finally {
-    await t.cleanup();
-  }
-});
+      await t.store.deleteAccount("a@example.org");
+      assert.equal(await t.store.getAccount("a@example.org"), undefined);
+      assert.deepEqual(await t.store.listMailboxes("a@example.org"), []);
+      assert.deepEqual(await t.store.getDeviceTokens("a@example.org"), []);
+      assert.deepEqual(await t.store.listMessages(inboxA.id), []);
+      assert.equal(countBodies(t.dir), 1);
+      await assert.rejects(t.store.readBlob(own.blobId), { code: "NONEXISTENT" });
+      const b = shared.get("b@example.org")!;
+      assert.equal((await t.store.readBlob(b.blobId)).toString(), "for both");
+    } finally {
+      await t.cleanup();
+    }
+  });
 
 test("device tokens: add, refresh, list, delete", async () => {
   const t = await tempStore();

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { isInlineId } from "../../src/store/inline-bodies.ts";
 import { openStore } from "../../src/store/open.ts";
 import { durabilityBody, tempStore } from "./helpers.ts";
 
@@ -56,6 +57,8 @@ test("every acknowledged append survives five SIGKILLs exactly once, with identi
     // Every body names its run and sequence number ("run R message S"): the
     // acknowledged appends of all runs so far, as "R S".
     const ackedSoFar = new Set<string>();
+    // acknowledged bodies of both kinds: rows inside the database and files
+    const kinds = new Set<string>();
     let maxUid = 0;
     for (const [run, [concurrency, acks]] of runs.entries()) {
       const acked = await runChild(t.dir, run, concurrency, acks);
@@ -68,6 +71,7 @@ test("every acknowledged append survives five SIGKILLs exactly once, with identi
         for (const [uid, seq] of acked) {
           const rec = await store.getMessage(inbox.id, uid);
           assert.ok(rec, `acknowledged uid ${uid} is missing after kill`);
+          kinds.add(isInlineId(rec.blobId) ? "inline" : "file");
           assert.deepEqual(await store.readBlob(rec.blobId), durabilityBody(run, seq));
         }
         // No committed row may point at a missing file; each acknowledged
@@ -92,6 +96,7 @@ test("every acknowledged append survives five SIGKILLs exactly once, with identi
         await store.close();
       }
     }
+    assert.deepEqual([...kinds].sort(), ["file", "inline"]);
   } finally {
     t.store = await openStore(t.dir);
     await t.cleanup();

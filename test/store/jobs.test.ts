@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { countFiles, tempStore } from "./helpers.ts";
+import { BODY_KINDS, countBodies, tempStore } from "./helpers.ts";
 
 test("enqueue deduplicates on (queue, key); other queues are separate", async () => {
   const t = await tempStore();
@@ -70,26 +70,27 @@ test("dueJobs: only due jobs, oldest due first, limited; reschedule; delete", as
   }
 });
 
-test("job body files: stored durably, removed with the job, not kept on a dedup hit", async () => {
-  const t = await tempStore();
-  try {
-    const data = Buffer.from("From: a@example.org\r\n\r\nbody\r\n");
-    const job = await t.store.enqueue({ queue: "outbound", key: "m1", payload: { to: ["x@y.org"] }, data });
-    assert.ok(job.blobId);
-    assert.deepEqual(await t.store.readBlob(job.blobId), data);
-    const dup = await t.store.enqueue({
-      queue: "outbound",
-      key: "m1",
-      payload: {},
-      data: Buffer.from("other"),
-    });
-    assert.equal(dup.blobId, job.blobId);
-    assert.equal(countFiles(t.dir), 1);
-    await t.reopen();
-    assert.deepEqual(await t.store.readBlob((await t.store.getJob(job.id))!.blobId!), data);
-    await t.store.deleteJob(job.id);
-    assert.equal(countFiles(t.dir), 0);
-  } finally {
-    await t.cleanup();
-  }
-});
+for (const [kind, opts] of BODY_KINDS)
+  test(`job bodies: stored durably, removed with the job, not kept on a dedup hit (${kind})`, async () => {
+    const t = await tempStore(opts);
+    try {
+      const data = Buffer.from("From: a@example.org\r\n\r\nbody\r\n");
+      const job = await t.store.enqueue({ queue: "outbound", key: "m1", payload: { to: ["x@y.org"] }, data });
+      assert.ok(job.blobId);
+      assert.deepEqual(await t.store.readBlob(job.blobId), data);
+      const dup = await t.store.enqueue({
+        queue: "outbound",
+        key: "m1",
+        payload: {},
+        data: Buffer.from("other"),
+      });
+      assert.equal(dup.blobId, job.blobId);
+      assert.equal(countBodies(t.dir), 1);
+      await t.reopen();
+      assert.deepEqual(await t.store.readBlob((await t.store.getJob(job.id))!.blobId!), data);
+      await t.store.deleteJob(job.id);
+      assert.equal(countBodies(t.dir), 0);
+    } finally {
+      await t.cleanup();
+    }
+  });

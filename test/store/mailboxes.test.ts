@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { countFiles, msg, tempStore } from "./helpers.ts";
+import { countBodies, msg, tempStore } from "./helpers.ts";
 
 const A = "a@example.org";
 
@@ -33,7 +33,7 @@ test("INBOX in any case; create, subscribe, delete", async () => {
     await t.store.deleteMailbox(A, "x/y");
     assert.equal(await t.store.getMailbox(A, "x/y"), undefined);
     assert.deepEqual(await t.store.listMessages(m.id), []);
-    assert.equal(countFiles(t.dir), 0);
+    assert.equal(countBodies(t.dir), 0);
   } finally {
     await t.cleanup();
   }

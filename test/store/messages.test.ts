@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { countFiles, msg, tempStore } from "./helpers.ts";
+import { BODY_KINDS, countBodies, countFiles, msg, tempStore, walCommits } from "./helpers.ts";
 
 const A = "a@example.org";
 const B = "b@example.org";
@@ -41,9 +41,9 @@ test("UIDs strictly increase across append, deliver, copy, move and reopen", asy
         [6, "5"],
       ],
     );
-    const files = countFiles(t.dir);
+    const files = countBodies(t.dir);
     assert.deepEqual(await t.store.deliver(["nobody@example.org"], msg("x")), new Map());
-    assert.equal(countFiles(t.dir), files);
+    assert.equal(countBodies(t.dir), files);
   } finally {
     await t.cleanup();
   }
@@ -82,23 +82,69 @@ test("flags: add, remove, replace", async () => {
   }
 });
 
-test("expunge removes rows and files no longer referenced", async () => {
+for (const [kind, opts] of BODY_KINDS)
+  test(`expunge removes rows and bodies no longer referenced (${kind})`, async () => {
+    const t = await tempStore(opts);
+    try {
+      await t.store.createAccount(A, "h", 1);
+      const inbox = (await t.store.getMailbox(A, "INBOX"))!;
+      const trash = (await t.store.getMailbox(A, "Trash"))!;
+      const r1 = await t.store.append(inbox.id, msg("one"));
+      const r2 = await t.store.append(inbox.id, msg("two"));
+      await t.store.copy(inbox.id, [2], trash.id);
+      assert.equal(countBodies(t.dir), 2);
+      assert.deepEqual(await t.store.expunge(inbox.id, [1, 2, 3]), [1, 2]);
+      assert.deepEqual(await t.store.listMessages(inbox.id), []);
+      assert.equal(countBodies(t.dir), 1);
+      await assert.rejects(t.store.readBlob(r1.blobId), { code: "NONEXISTENT" });
+      assert.equal((await t.store.readBlob(r2.blobId)).toString(), "two");
+      assert.deepEqual(await t.store.expunge(trash.id, [1]), [1]);
+      assert.equal(countBodies(t.dir), 0);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+test("bodies up to the threshold are rows in the database, larger ones files; both read back", async () => {
+  const t = await tempStore({ inlineMaxBytes: 100 });
+  try {
+    await t.store.createAccount(A, "h", 1);
+    const inbox = (await t.store.getMailbox(A, "INBOX"))!;
+    const small = Buffer.alloc(100, "s");
+    const large = Buffer.alloc(101, "l");
+    const rs = await t.store.append(inbox.id, { data: small });
+    assert.equal(countFiles(t.dir), 0);
+    assert.equal(countBodies(t.dir), 1);
+    const rl = (await t.store.deliver([A], { data: large })).get(A)!;
+    assert.equal(countFiles(t.dir), 1);
+    assert.equal(countBodies(t.dir), 2);
+    assert.notEqual(rs.blobId, rl.blobId);
+    await t.reopen();
+    assert.deepEqual(await t.store.readBlob(rs.blobId), small);
+    assert.deepEqual(await t.store.readBlob(rl.blobId), large);
+    // ids are never reused: a stale record finds nothing, not another body
+    await t.store.expunge(inbox.id, [rs.uid]);
+    const again = await t.store.append(inbox.id, { data: small });
+    assert.notEqual(again.blobId, rs.blobId);
+    await assert.rejects(t.store.readBlob(rs.blobId), { code: "NONEXISTENT" });
+    await assert.rejects(t.store.readBlob("i-not-an-id"), { code: "NONEXISTENT" });
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test("an expunge and the removal of its inline body are one transaction", async () => {
   const t = await tempStore();
   try {
     await t.store.createAccount(A, "h", 1);
     const inbox = (await t.store.getMailbox(A, "INBOX"))!;
-    const trash = (await t.store.getMailbox(A, "Trash"))!;
-    const r1 = await t.store.append(inbox.id, msg("one"));
-    const r2 = await t.store.append(inbox.id, msg("two"));
-    await t.store.copy(inbox.id, [2], trash.id);
-    assert.equal(countFiles(t.dir), 2);
-    assert.deepEqual(await t.store.expunge(inbox.id, [1, 2, 3]), [1, 2]);
-    assert.deepEqual(await t.store.listMessages(inbox.id), []);
-    assert.equal(countFiles(t.dir), 1);
-    await assert.rejects(t.store.readBlob(r1.blobId), { code: "NONEXISTENT" });
-    assert.equal((await t.store.readBlob(r2.blobId)).toString(), "two");
-    assert.deepEqual(await t.store.expunge(trash.id, [1]), [1]);
-    assert.equal(countFiles(t.dir), 0);
+    const r = await t.store.append(inbox.id, msg("gone with its row"));
+    assert.equal(countBodies(t.dir), 1);
+    const commits = walCommits(t.dir);
+    await t.store.expunge(inbox.id, [r.uid]);
+    assert.equal(walCommits(t.dir), commits + 1, "one commit");
+    assert.equal(countBodies(t.dir), 0);
+    await assert.rejects(t.store.readBlob(r.blobId), { code: "NONEXISTENT" });
   } finally {
     await t.cleanup();
   }

@@ -8,6 +8,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { INLINE_MAX_BYTES } from "../../src/store/inline-bodies.ts";
 import { startTestRelay } from "../support/relay.ts";
 
 const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
@@ -34,7 +35,9 @@ test("with umask 022 the relay creates data_dir 0700 and every file in it 0600",
       const store = r.relay.parts.store;
       await store.createAccount(`permtest1@${r.domain}`, "h", 1);
       const inbox = (await store.getMailbox(`permtest1@${r.domain}`, "INBOX"))!;
-      await store.append(inbox.id, { data: Buffer.from("Subject: x\r\n\r\nx\r\n") });
+      // one body above the inline threshold, so that it is a file
+      const large = `Subject: x\r\n\r\n${"x".repeat(INLINE_MAX_BYTES)}\r\n`;
+      await store.append(inbox.id, { data: Buffer.from(large) });
       const all = modes(dataDir);
       const names = all.map(([p]) => p);
       for (const expected of [

@@ -4,7 +4,7 @@
  * does not date a mailbox to the second.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import Database from "better-sqlite3";
@@ -30,6 +30,30 @@ test("secure_delete is on: a deleted account leaves no trace in the database fil
       readFileSync(join(t.dir, "store.sqlite-wal")),
     ]);
     for (const s of [who, "uniquehashvalue", "uniquetokenvalue"]) assert.ok(!file.includes(s), s);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test("secure_delete is on: an expunged inline body leaves no trace in the database file", async () => {
+  const t = await tempStore();
+  try {
+    const who = "inline123@example.org";
+    await t.store.createAccount(who, "h", 1000);
+    const inbox = (await t.store.getMailbox(who, "INBOX"))!;
+    // over a page, so that its tail lives in overflow pages
+    const secret = `uniquebodyvalue ${"x".repeat(6000)} uniquebodytail`;
+    const r = await t.store.append(inbox.id, { data: Buffer.from(secret) });
+    t.store.core.db.pragma("wal_checkpoint(TRUNCATE)");
+    const written = readFileSync(join(t.dir, "store.sqlite"));
+    for (const s of ["uniquebodyvalue", "uniquebodytail"]) assert.ok(written.includes(s), `${s} written`);
+    await t.store.expunge(inbox.id, [r.uid]);
+    t.store.core.db.pragma("wal_checkpoint(TRUNCATE)");
+    const file = Buffer.concat([
+      readFileSync(join(t.dir, "store.sqlite")),
+      readFileSync(join(t.dir, "store.sqlite-wal")),
+    ]);
+    for (const s of ["uniquebodyvalue", "uniquebodytail"]) assert.ok(!file.includes(s), s);
   } finally {
     await t.cleanup();
   }
@@ -66,7 +90,11 @@ test("the migration truncates existing created_at values to the day", async () =
   try {
     await t.store.close();
     // A database as version 1 left it: creation times to the second.
+    rmSync(join(t.dir, "store.sqlite"));
+    rmSync(join(t.dir, "store.sqlite-wal"), { force: true });
+    rmSync(join(t.dir, "store.sqlite-shm"), { force: true });
     const db = new Database(join(t.dir, "store.sqlite"));
+    db.exec(MIGRATIONS[0]!);
     db.prepare("INSERT INTO accounts (address, password_hash, created_at) VALUES (?, 'h', ?)").run(
       "old@example.org",
       1_900_000_000 + 4_321,
