@@ -12,6 +12,7 @@ import { GroupCommit } from "./group-commit.ts";
 import { INLINE_MAX_BYTES, isInlineId, newInlineId } from "./inline-bodies.ts";
 import { parseFlags } from "./names.ts";
 import { type Account, type Job, type Mailbox, type MessageRecord, StoreError } from "./types.ts";
+import type { WalSync } from "./wal-sync.ts";
 
 export interface AccountRow {
   address: string;
@@ -111,10 +112,13 @@ export class Core {
     private readonly onCorrupt?: (err: unknown) => void,
     /** Bodies up to this size are stored inline (inline-bodies.ts); larger ones as files. */
     readonly inlineMaxBytes = INLINE_MAX_BYTES,
+    /** The WAL's fsync after each commit (synchronous=NORMAL); none: commits are durable themselves. */
+    readonly wal?: WalSync,
   ) {
     this.gc = new GroupCommit(db, {
       beforeCommit: () => this.findUnreferenced(),
       afterCommit: (committed) => this.removeUnreferenced(committed),
+      durable: wal ? () => wal.sync() : undefined,
       onCorrupt,
     });
   }

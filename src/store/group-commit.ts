@@ -3,7 +3,8 @@
  * in the same turn of the event loop form one batch. A batch costs one fsync
  * per touched directory (files were already fsynced by their writers, in
  * parallel on the libuv threadpool) and one SQLite transaction, whose commit
- * is one WAL fsync with synchronous=FULL. Only then are the promises settled.
+ * is one WAL fsync (the `durable` hook: wal-sync.ts, on the threadpool). Only
+ * then are the promises settled.
  * Small message bodies are rows of that transaction (inline-bodies.ts): a batch
  * of them costs the WAL fsync alone.
  *
@@ -29,7 +30,13 @@ export interface GroupCommitHooks {
    * the batch's promises settle after it (e.g. once unreferenced files are gone).
    */
   afterCommit?: (committed: boolean) => Promise<void>;
-  /** A batch failed because the database file is damaged (corruption.ts). */
+  /**
+   * Makes a committed transaction durable (fsyncs the WAL) before anything
+   * else happens to the batch. Without it, the commit itself must be durable
+   * (synchronous=FULL).
+   */
+  durable?: () => Promise<void>;
+  /** A batch failed because the database file is damaged (corruption.ts), or its fsync failed. */
   onCorrupt?: (err: unknown) => void;
 }
 
@@ -92,8 +99,8 @@ export class GroupCommit {
   }
 
   /**
-   * A two-stage pipeline: while batch N commits (synchronously, one WAL
-   * fsync), the directory fsyncs of batch N + 1 already run on the threadpool.
+   * A two-stage pipeline: while batch N commits (and its WAL is fsynced), the
+   * directory fsyncs of batch N + 1 already run on the threadpool.
    */
   private async flushLoop(): Promise<void> {
     try {
@@ -141,6 +148,16 @@ export class GroupCommit {
     } catch (err) {
       if (isCorruption(err)) this.hooks.onCorrupt?.(err);
       await this.hooks.afterCommit?.(false);
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    try {
+      await this.hooks.durable?.();
+    } catch (err) {
+      // Committed but perhaps not on disk, and later fsyncs cannot be trusted
+      // to cover it: nobody is told "stored", unreferenced files stay, and the
+      // process is asked to restart (SQLite recovers from the WAL on disk).
+      this.hooks.onCorrupt?.(err);
       for (const p of batch) p.reject(err);
       return;
     }

@@ -377,6 +377,7 @@ export class SqliteStore implements Store {
     this.closed ??= (async () => {
       await this.core.gc.drain();
       this.core.db.close();
+      await this.core.wal?.close();
     })();
     return this.closed;
   }
