@@ -3,15 +3,20 @@
  * B _beta.bench on 127.0.0.3, names from a DNS server on loopback, DKIM keys
  * published there). Several senders submit N encrypted messages on A to users on
  * B; the clock runs until every message is in B's store (counted from B's event
- * bus). Once over HTTPS /mxdeliv, once SMTP-only (B's HTTPS listener off).
+ * bus). Once over HTTPS /mxdeliv, once SMTP-only (B's HTTPS listener off), and
+ * as the yardstick once "local": the same load to users on A itself (A's own
+ * delivery, no federation). `--peer postfix` adds the same load between two
+ * Postfix instances (federation-postfix.ts); `--rounds N` repeats the whole set,
+ * alternating, so that every figure sees the same machine load.
  *
- * `npx tsx bench/federation.ts [--messages N] [--senders N] [--receivers N] [--size BYTES] [--channel https|smtp]`
+ * `npx tsx bench/federation.ts [--messages N] [--senders N] [--receivers N] [--size BYTES]
+ *   [--channel https,smtp,local] [--peer postfix] [--rounds N]`
  *
  * Both relays, the DNS server and the senders share one event loop, so the numbers
  * are those of one Node.js process doing both ends of the federation.
  */
 import { createPublicKey } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import type { Config } from "../src/config/types.ts";
 import { dkimTxtRecord } from "../src/dkim/keys.ts";
@@ -23,7 +28,7 @@ import { MessageFactory } from "./load/payload.ts";
 import { Sender } from "./load/smtp.ts";
 import { round1, type Summary, summarize, tally } from "./load/stats.ts";
 
-export type Channel = "https" | "smtp";
+export type Channel = "https" | "smtp" | "local" | "postfix";
 
 export interface FederationBenchOptions {
   messages?: number;
@@ -34,6 +39,9 @@ export interface FederationBenchOptions {
   channels?: Channel[];
   /** Give up on a channel after this long. */
   timeoutMs?: number;
+  /** "postfix": also Postfix → Postfix, alternating with the channels. */
+  peer?: "postfix" | "none";
+  rounds?: number;
 }
 
 export interface ChannelResult {
@@ -74,6 +82,53 @@ async function createAccount(r: TestRelay, user: string): Promise<void> {
   if (!res.ok) throw new Error(`cannot create ${user}: ${res.detail}`);
 }
 
+/**
+ * The load: `sends` (one per sender, in parallel) submit `o.messages` round-robin over
+ * `receivers`, noting each submission in `submittedAt`; then waits for `done` (every
+ * message arrived) or the timeout. Seconds count from the first submission.
+ */
+export async function submitAll(
+  sends: Array<(to: string) => Promise<unknown>>,
+  receivers: string[],
+  o: { messages: number; timeoutMs: number },
+  submittedAt: Map<string, number[]>,
+  done: Promise<void>,
+  arrived: () => number,
+): Promise<
+  Pick<ChannelResult, "messages" | "arrived" | "seconds" | "perSecond" | "submittedPerSecond" | "errors">
+> {
+  const errors: Record<string, number> = {};
+  const t0 = performance.now();
+  let next = 0;
+  let lastAccepted = t0;
+  await Promise.all(
+    sends.map(async (send) => {
+      while (next < o.messages) {
+        const to = receivers[next++ % receivers.length]!;
+        submittedAt.get(to)!.push(performance.now());
+        try {
+          await send(to);
+          lastAccepted = performance.now();
+        } catch (e) {
+          tally(errors, e);
+        }
+      }
+    }),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([done, new Promise((r) => (timer = setTimeout(r, o.timeoutMs)))]);
+  clearTimeout(timer);
+  const seconds = (performance.now() - t0) / 1000;
+  return {
+    messages: o.messages,
+    arrived: arrived(),
+    seconds: round1(seconds),
+    perSecond: round1(arrived() / seconds),
+    submittedPerSecond: round1(o.messages / ((lastAccepted - t0) / 1000)),
+    errors,
+  };
+}
+
 async function runChannel(channel: Channel, o: Required<FederationBenchOptions>): Promise<ChannelResult> {
   const dns = await startDnsServer({
     [A.domain]: { A: [A.ip], MX: [{ exchange: A.domain, priority: 10 }] },
@@ -98,11 +153,15 @@ async function runChannel(channel: Channel, o: Required<FederationBenchOptions>)
   try {
     const a = await startTestRelay(config(A, true));
     relays.push(a);
-    const b = await startTestRelay(config(B, channel === "https"));
-    relays.push(b);
     publishDkim(dns, a);
-    publishDkim(dns, b);
-    const receivers = Array.from({ length: o.receivers }, (_, i) => address("r", i + 1, B.domain));
+    // "local": A delivers to its own users, the yardstick for the federation
+    let b = a;
+    if (channel !== "local") {
+      b = await startTestRelay(config(B, channel === "https"));
+      relays.push(b);
+      publishDkim(dns, b);
+    }
+    const receivers = Array.from({ length: o.receivers }, (_, i) => address("r", i + 1, b.domain));
     for (const r of receivers) await createAccount(b, r);
     for (let j = 0; j < o.senders; j++) {
       const user = address("s", j + 1, A.domain);
@@ -130,30 +189,15 @@ async function runChannel(channel: Channel, o: Required<FederationBenchOptions>)
         if (++arrived >= o.messages) allArrived();
       }
     });
-    const errors: Record<string, number> = {};
     const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    let next = 0;
-    let lastAccepted = t0;
-    await Promise.all(
-      senders.map(async (s) => {
-        while (next < o.messages) {
-          const i = next++;
-          const to = receivers[i % receivers.length]!;
-          submittedAt.get(to)!.push(performance.now());
-          try {
-            await s.send(to, factory.make(s.account.user, to));
-            lastAccepted = performance.now();
-          } catch (e) {
-            tally(errors, e);
-          }
-        }
-      }),
+    const run = await submitAll(
+      senders.map((s) => (to: string) => s.send(to, factory.make(s.account.user, to))),
+      receivers,
+      o,
+      submittedAt,
+      done,
+      () => arrived,
     );
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([done, new Promise((r) => (timer = setTimeout(r, o.timeoutMs)))]);
-    clearTimeout(timer);
-    const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     // A deletes a job only after B's answer: give the last ones a moment
     const settle = performance.now() + 5000;
@@ -161,15 +205,10 @@ async function runChannel(channel: Channel, o: Required<FederationBenchOptions>)
       await new Promise((r) => setTimeout(r, 20));
     return {
       channel,
-      messages: o.messages,
-      arrived,
-      seconds: round1(seconds),
-      perSecond: round1(arrived / seconds),
-      submittedPerSecond: round1(o.messages / ((lastAccepted - t0) / 1000)),
+      ...run,
       latencyMs: summarize(latencies),
-      cpuMsPerMessage: round1((cpu.user + cpu.system) / 1000 / Math.max(1, arrived)),
+      cpuMsPerMessage: round1((cpu.user + cpu.system) / 1000 / Math.max(1, run.arrived)),
       leftInQueue: (await a.relay.parts.store.listJobs("outbound")).length,
-      errors,
     };
   } finally {
     unsubscribe();
@@ -181,15 +220,26 @@ async function runChannel(channel: Channel, o: Required<FederationBenchOptions>)
 
 export async function benchFederation(opts: FederationBenchOptions = {}): Promise<ChannelResult[]> {
   const o: Required<FederationBenchOptions> = {
+    // Postfix → Postfix alongside whenever this machine can run it (root, Debian's postfix)
+    peer: opts.peer ?? (existsSync("/usr/sbin/postfix") && process.getuid?.() === 0 ? "postfix" : "none"),
+    rounds: opts.rounds ?? 1,
     messages: opts.messages ?? 1000,
     senders: opts.senders ?? 8,
     receivers: opts.receivers ?? 20,
     size: opts.size ?? 4096,
-    channels: opts.channels ?? ["https", "smtp"],
+    channels: opts.channels ?? ["https", "smtp", "local"],
     timeoutMs: opts.timeoutMs ?? 120_000,
   };
   const out: ChannelResult[] = [];
-  for (const channel of o.channels) out.push(await runChannel(channel, o));
+  const channels = [...o.channels, ...(o.peer === "postfix" ? (["postfix"] as const) : [])];
+  for (let round = 0; round < o.rounds; round++)
+    for (const channel of channels) {
+      if (channel !== "postfix") out.push(await runChannel(channel, o));
+      else {
+        const { runPostfixPair } = await import("./federation-postfix.ts");
+        out.push(await runPostfixPair(o));
+      }
+    }
   return out;
 }
 
@@ -215,7 +265,7 @@ export function formatFederation(results: ChannelResult[]): string {
     String(r.latencyMs.p50 ?? "-"),
     String(r.latencyMs.p90 ?? "-"),
     String(r.latencyMs.p99 ?? "-"),
-    String(r.cpuMsPerMessage),
+    Number.isNaN(r.cpuMsPerMessage) ? "-" : String(r.cpuMsPerMessage),
     String(r.leftInQueue),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -238,6 +288,8 @@ function parseArgs(argv: string[]): FederationBenchOptions {
     else if (flag === "--size") o.size = Number(value);
     else if (flag === "--timeout") o.timeoutMs = Number(value) * 1000;
     else if (flag === "--channel") o.channels = value.split(",") as Channel[];
+    else if (flag === "--peer") o.peer = value as "postfix" | "none";
+    else if (flag === "--rounds") o.rounds = Number(value);
     else throw new Error(`unknown flag ${flag}`);
   }
   return o;

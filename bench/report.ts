@@ -101,6 +101,13 @@ function rows(results: Results): Row[] {
           );
           push(name, `  lost (${ch})`, get(r, `${ch}.lost`));
         }
+        for (const [ch, what] of [
+          ["https", "A → B over https"],
+          ["smtp", "A → B over smtp"],
+          ["local", "A to itself (local)"],
+          ["postfix", "Postfix → Postfix"],
+        ])
+          push(name, `${what}: msgs/s`, get(r, `${ch}.throughput.msgsPerSec`));
         break;
       default: {
         if (Array.isArray(r)) {
