@@ -103,7 +103,10 @@ function writeOf(events: SyscallEvent[], where: (path: string) => boolean, needl
 }
 
 function before(what: string, ev: SyscallEvent, reply: SyscallEvent): void {
-  assert.ok(ev.exit < reply.entry, `${what} returned (line ${ev.exit}) before the 250 (line ${reply.entry})`);
+  assert.ok(
+    ev.exit < reply.entry,
+    `${what} must return before the 250: line ${ev.exit}, the 250 line ${reply.entry}`,
+  );
 }
 
 async function startRelay(dir: string): Promise<{ child: ChildProcess; port: number; address: string }> {
