@@ -68,6 +68,8 @@ async function commandLog() {
     },
   });
   server.on("error", () => {});
+  const sockets: net.Socket[] = [];
+  (server.server as net.Server).on("connection", (s: net.Socket) => sockets.push(s));
   const port = await new Promise<number>((resolve) => {
     const s = server.server as net.Server;
     s.listen(0, "127.0.0.1", () => resolve((s.address() as net.AddressInfo).port));
@@ -75,6 +77,10 @@ async function commandLog() {
   return {
     port,
     byConnection,
+    /** Hangs up every connection, as a peer's idle timeout would. */
+    hangUp: () => {
+      for (const s of sockets.splice(0)) s.destroy();
+    },
     messages: () => messages,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
@@ -140,6 +146,23 @@ describe("outbound queue: connections and schedule", () => {
     assert.equal(sessions.length, 1, "one connection for four messages");
     const commands = sessions[0]!.filter((c) => c !== "EHLO" && c !== "STARTTLS");
     assert.deepEqual(commands, Array(4).fill(["MAIL", "RCPT", "DATA"]).flat());
+  });
+
+  test("SMTP: after the peer hung up an idle connection, the next message still goes at once", async () => {
+    const peer = await commandLog();
+    closers.push(peer.close);
+    q = await startQueue(
+      { outbound_allow_private: true, outbound_https_port: 0, outbound_smtp_port: peer.port },
+      dns,
+    );
+    for (let i = 0; i < 3; i++) {
+      await q.send([rcpt(i)]);
+      await q.queue.idle();
+      peer.hangUp();
+    }
+    assert.equal(peer.messages(), 3, "each delivered on its first attempt, none deferred");
+    assert.equal(await q.jobs(), 0);
+    assert.equal(q.failed.length, 0);
   });
 
   test("a delivered job does not make the queue read its job list again", async () => {
