@@ -35,7 +35,9 @@ const result = spawnSync(
     "./test/support/fast-check-replay.ts",
     "--test",
     "--test-concurrency=2",
-    "--test-timeout=300000",
+    // per file (each runs in its own process): the packed-install test compiles
+    // better-sqlite3, about 80 s on two idle cores and several times that on a busy machine
+    "--test-timeout=600000",
     ...files,
   ],
   { stdio: "inherit" },
