@@ -15,9 +15,9 @@ import type { AnyCommandSpec, Result, SessionState } from "./commands/types.ts";
 import type { ServerContext, SessionLike } from "./context.ts";
 import type { MailboxView } from "./mailbox-view.ts";
 import { Selection } from "./selection.ts";
-import { Transport } from "./transport.ts";
+import { Transport, type TransportEvents } from "./transport.ts";
 import { parseCommand } from "./wire/command.ts";
-import { Framer } from "./wire/framer.ts";
+import { type CommandLimits, Framer, type FramerOptions } from "./wire/framer.ts";
 import type { Command } from "./wire/types.ts";
 
 /** Stop reading commands while this much output waits for a slow client. */
@@ -35,7 +35,7 @@ const PRELOGIN_LIFETIMES = 3;
 /** Oversize non-synchronizing literals up to this size are read and dropped; larger ones close. */
 const MAX_DISCARD = 64 * 1024 * 1024;
 
-export class Session implements SessionLike {
+export class Session implements SessionLike, FramerOptions, TransportEvents {
   state: SessionState | "logout" = "notauth";
   /** Logged-in address ("" before login). */
   user = "";
@@ -70,29 +70,37 @@ export class Session implements SessionLike {
     const now = Date.now();
     this.loginBy = now + (limits.preLoginLifetime ?? PRELOGIN_LIFETIMES * limits.preLoginTimeout);
     this.deadline = now + limits.preLoginTimeout;
-    this.framer = new Framer({
-      maxLine: limits.maxLine,
-      maxDiscard: MAX_DISCARD,
-      limits: (name) => {
-        // Before login only LOGIN/AUTHENTICATE need literals, and small ones.
-        if (this.state === "notauth") return PRELOGIN_LIMITS;
-        if (name === "APPEND") {
-          const m = ctx.config.max_message_size;
-          return { literal: m, command: m + limits.maxLine * 4 };
-        }
-        return { literal: limits.maxLiteral, command: limits.maxLiteral * 4 + limits.maxLine * 4 };
-      },
-      admit: (size) => {
-        this.literals ??= ctx.bodies.open(this.transport.remoteAddress);
-        return this.literals.add(size);
-      },
-    });
-    this.transport = new Transport(socket, {
-      data: (c) => this.onData(c),
-      close: () => this.onClose(),
-      drain: () => this.onDrain(),
-    });
+    // The session is the framer's options and the transport's listener itself:
+    // methods on the prototype rather than closures held by every idle session.
+    this.framer = new Framer(this);
+    this.transport = new Transport(socket, this);
     ctx.sessions.add(this);
+  }
+
+  // --- the framer's limits (FramerOptions) ---
+
+  get maxLine(): number {
+    return this.ctx.limits.maxLine;
+  }
+
+  get maxDiscard(): number {
+    return MAX_DISCARD;
+  }
+
+  limits(name: string): CommandLimits {
+    const limits = this.ctx.limits;
+    // Before login only LOGIN/AUTHENTICATE need literals, and small ones.
+    if (this.state === "notauth") return PRELOGIN_LIMITS;
+    if (name === "APPEND") {
+      const m = this.ctx.config.max_message_size;
+      return { literal: m, command: m + limits.maxLine * 4 };
+    }
+    return { literal: limits.maxLiteral, command: limits.maxLiteral * 4 + limits.maxLine * 4 };
+  }
+
+  admit(size: number): boolean {
+    this.literals ??= this.ctx.bodies.open(this.transport.remoteAddress);
+    return this.literals.add(size);
   }
 
   /** The selected mailbox as the client knows it; null outside the selected state. */
@@ -148,7 +156,7 @@ export class Session implements SessionLike {
     });
   }
 
-  private onDrain(): void {
+  transportDrained(): void {
     // A client that reads is alive, however long its download takes.
     this.touch();
     if (this.transport.backlog <= OUT_HIGH) {
@@ -162,7 +170,7 @@ export class Session implements SessionLike {
 
   // --- input ---
 
-  private onData(chunk: Buffer): void {
+  transportData(chunk: Buffer): void {
     this.framer.push(chunk);
     this.pump();
   }
@@ -395,7 +403,7 @@ export class Session implements SessionLike {
     this.literals = null;
   }
 
-  private onClose(): void {
+  transportClosed(): void {
     this.state = "logout";
     this.releaseLiterals();
     this.ctx.sessions.delete(this);

@@ -8,24 +8,41 @@ import { type SecureContext, TLSSocket } from "node:tls";
 import * as zlib from "node:zlib";
 
 export interface TransportEvents {
-  data(chunk: Buffer): void;
+  transportData(chunk: Buffer): void;
   /** The peer went away or an error occurred; called once. */
-  close(): void;
+  transportClosed(): void;
   /** Output dropped below the high-water mark. */
-  drain(): void;
+  transportDrained(): void;
+}
+
+/**
+ * The transport a socket (or, under COMPRESS, its inflater and deflater) feeds.
+ * The listeners below are shared by every session and find their transport
+ * here: an idle session holds no closures of its own for its socket's events.
+ */
+const OWNER = Symbol("chatrelay.transport");
+type Owned = { [OWNER]?: Transport };
+
+function onSocketData(this: Owned, chunk: Buffer): void {
+  this[OWNER]?.events.transportData(chunk);
+}
+
+function onSocketClose(this: Owned): void {
+  this[OWNER]?.finish();
+}
+
+function onSocketDrain(this: Owned): void {
+  this[OWNER]?.events.transportDrained();
 }
 
 export class Transport {
   private deflate: zlib.DeflateRaw | null = null;
   private inflate: zlib.InflateRaw | null = null;
   private closed = false;
-  private readonly onSocketData = (c: Buffer) => this.events.data(c);
-  private readonly onSocketClose = () => this.finish();
-  private readonly onSocketDrain = () => this.events.drain();
 
   constructor(
     public socket: Socket,
-    private readonly events: TransportEvents,
+    readonly events: TransportEvents,
   ) {
     this.attach(socket);
   }
@@ -52,22 +69,25 @@ export class Transport {
   }
 
   private attach(socket: Socket): void {
-    socket.on("data", this.onSocketData);
-    socket.on("close", this.onSocketClose);
-    socket.on("drain", this.onSocketDrain);
+    (socket as Owned)[OWNER] = this;
+    socket.on("data", onSocketData);
+    socket.on("close", onSocketClose);
+    socket.on("drain", onSocketDrain);
     socket.on("error", noop);
   }
 
   private detach(socket: Socket): void {
-    socket.off("data", this.onSocketData);
-    socket.off("close", this.onSocketClose);
-    socket.off("drain", this.onSocketDrain);
+    socket.off("data", onSocketData);
+    socket.off("close", onSocketClose);
+    socket.off("drain", onSocketDrain);
+    (socket as Owned)[OWNER] = undefined;
   }
 
-  private finish(): void {
+  /** Called once, when the socket closed or the transport was destroyed. */
+  finish(): void {
     if (this.closed) return;
     this.closed = true;
-    this.events.close();
+    this.events.transportClosed();
   }
 
   write(data: Buffer | string): void {
@@ -155,13 +175,15 @@ export class Transport {
     const socket = this.socket;
     const inflate = zlib.createInflateRaw();
     const deflate = zlib.createDeflateRaw({ level: 6 });
-    socket.off("data", this.onSocketData);
+    socket.off("data", onSocketData);
     socket.on("data", (c: Buffer) => inflate.write(c));
-    inflate.on("data", this.onSocketData);
+    (inflate as Owned)[OWNER] = this;
+    (deflate as Owned)[OWNER] = this;
+    inflate.on("data", onSocketData);
     inflate.on("error", () => this.destroy());
     deflate.on("data", (c: Buffer) => socket.write(c));
     deflate.on("error", () => this.destroy());
-    deflate.on("drain", this.onSocketDrain);
+    deflate.on("drain", onSocketDrain);
     this.inflate = inflate;
     this.deflate = deflate;
     for (const b of pending) inflate.write(b);

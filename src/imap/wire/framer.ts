@@ -165,7 +165,16 @@ export class Framer {
     }
     this.queued -= n;
     this.scanned = 0;
+    if (this.queued === 0) this.release();
     return out;
+  }
+
+  /**
+   * Everything was consumed: a fresh empty queue, so that an idle session holds
+   * no array storage grown by earlier input (nor a chunk through it).
+   */
+  private release(): void {
+    this.queue = [];
   }
 
   /** Drops n queued bytes (n <= queued). */
@@ -183,6 +192,7 @@ export class Framer {
       }
     }
     this.scanned = 0;
+    if (this.queued === 0) this.release();
   }
 
   /** Offset of the next LF in the queue, or -1 (remembering how far it looked). */
