@@ -57,6 +57,7 @@ const METRICS: Record<string, Array<{ label: string; path: string; better: "lowe
   memory: [
     { label: "RSS KiB per idle session", path: "server.rssKiBPerSession", better: "lower" },
     { label: "PSS KiB per idle session", path: "server.pssKiBPerSession", better: "lower" },
+    { label: "RSS after close vs start (%)", path: "server.rssAfterClosePct", better: "lower" },
   ],
   login: [
     { label: "TLS connect + LOGIN p50 (ms)", path: "connectPlusLoginMs.p50", better: "lower" },

@@ -40,6 +40,12 @@ export const OPTIONS = {
   ),
   "cpu-prof": b(false, "CPU-profile the chatrelay child during each scenario (bench/results/profiles/)"),
   accounts: n(13_000, "accounts pre-created in the chatrelay child"),
+  "relay-preload": s("", "LD_PRELOAD of the chatrelay child (e.g. an allocator: libjemalloc.so.2)"),
+  "relay-node-flags": s("", "extra Node/V8 flags of the chatrelay child, space-separated"),
+  "relay-dist": s(
+    "",
+    "run the chatrelay child from compiled JavaScript in this folder (npx tsc -p tsconfig.build.json --outDir DIR)",
+  ),
   // --- (a) latency ---
   receivers: n(0, "receivers in IDLE (default: 1000 for latency, 50 for throughput)"),
   "latency-senders": n(4, "closed-loop senders in the latency scenario"),
@@ -57,6 +63,7 @@ export const OPTIONS = {
   "sessions-offset": n(2000, "index of the first account used by the memory scenario"),
   "setup-concurrency": n(100, "parallel connection setups"),
   settle: n(5, "seconds to wait before sampling memory"),
+  cycles: n(1, "connect/close cycles in the memory scenario (RSS after each close)"),
   // --- (d) login ---
   logins: n(200, "sequential TLS connect + LOGIN"),
   "login-offset": n(12_000, "index of the first account used by the login scenario"),

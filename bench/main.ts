@@ -98,6 +98,7 @@ export async function runScenario(
         offset: flags["sessions-offset"],
         concurrency: flags["setup-concurrency"],
         settleS: flags.settle,
+        cycles: flags.cycles,
       });
     case "login":
       return login(target!, { count: flags.logins, offset: flags["login-offset"] });

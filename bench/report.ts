@@ -70,6 +70,9 @@ function rows(results: Results): Row[] {
         push(name, "RSS per idle TLS session (KiB)", per, verdict(per === null ? undefined : per < 30));
         push(name, "PSS per session (KiB)", get(r, "server.pssKiBPerSession"));
         push(name, "V8 heap per session (KiB)", get(r, "server.heapKiBPerSession"));
+        const back = get(r, "server.rssAfterClosePct") as number | null;
+        push(name, "RSS after close vs start (%)", back, verdict(back === null ? undefined : back <= 10));
+        push(name, "RSS-after-close growth over cycles (%)", get(r, "server.rssGrowthOverCyclesPct"));
         break;
       }
       case "login":

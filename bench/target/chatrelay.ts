@@ -1,7 +1,7 @@
 /** Starts chatrelay as a benchmark target in a child process (target/relay-child.ts). */
 import { type ChildProcess, fork } from "node:child_process";
 import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Config } from "../../src/config/types.ts";
 import type { ChildMessage, ChildSpec } from "./relay-child.ts";
@@ -28,13 +28,26 @@ export interface ChildOptions {
   password: string;
   config?: Partial<Config>;
   logLevel?: string;
+  /** LD_PRELOAD of the child (an allocator). */
+  preload?: string;
+  /** Extra Node/V8 flags of the child. */
+  nodeFlags?: string[];
+  /** Run the compiled JavaScript in this folder (tsc -p tsconfig.build.json --outDir DIR) instead of src/. */
+  dist?: string;
 }
 
 const CHILD = fileURLToPath(new URL("./relay-child.ts", import.meta.url));
 
 export async function startChatrelay(opts: ChildOptions): Promise<ChatrelayChild> {
-  const execArgv = ["--expose-gc", "--import", "tsx"];
-  const child: ChildProcess = fork(CHILD, [], { execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const execArgv = ["--expose-gc", ...(opts.nodeFlags ?? []), "--import", "tsx"];
+  const env = { ...process.env };
+  if (opts.preload) env.LD_PRELOAD = opts.preload;
+  if (opts.dist) env.CHATRELAY_BENCH_DIST = resolve(opts.dist);
+  const child: ChildProcess = fork(CHILD, [], {
+    execArgv,
+    env,
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const spec: ChildSpec = {
     accounts: opts.accounts,

@@ -11,13 +11,30 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { newSalt, sha512Crypt } from "../../src/accounts/sha512-crypt.ts";
-import { testConfig } from "../../src/config/load.ts";
+import { pathToFileURL } from "node:url";
+import type * as Crypt from "../../src/accounts/sha512-crypt.ts";
+import type * as ConfigLoad from "../../src/config/load.ts";
 import type { Config } from "../../src/config/types.ts";
-import { createLogger, silentLogger } from "../../src/log.ts";
-import { Relay } from "../../src/relay.ts";
-import { openStore } from "../../src/store/open.ts";
+import type * as Log from "../../src/log.ts";
+import type * as RelayModule from "../../src/relay.ts";
+import type { Relay } from "../../src/relay.ts";
+import type * as StoreOpen from "../../src/store/open.ts";
 import { formatPattern } from "../load/accounts.ts";
+
+/**
+ * The relay's modules: the TypeScript sources through tsx, or with
+ * CHATRELAY_BENCH_DIST the compiled JavaScript in that folder (what runs in
+ * production; tsx compiles with esbuild's keepNames, which gives every closure
+ * an own `name` property and so a larger heap than the compiled code has).
+ */
+const DIST = process.env.CHATRELAY_BENCH_DIST;
+const load = <T>(path: string): Promise<T> =>
+  import(DIST ? pathToFileURL(join(DIST, `${path}.js`)).href : `../../src/${path}.ts`) as Promise<T>;
+const { newSalt, sha512Crypt } = await load<typeof Crypt>("accounts/sha512-crypt");
+const { testConfig } = await load<typeof ConfigLoad>("config/load");
+const { createLogger, silentLogger } = await load<typeof Log>("log");
+const { Relay: RelayClass } = await load<typeof RelayModule>("relay");
+const { openStore } = await load<typeof StoreOpen>("store/open");
 
 export interface ChildSpec {
   accounts: number;
@@ -71,7 +88,7 @@ async function main(spec: ChildSpec): Promise<void> {
     data_dir: dataDir,
   });
   const log = spec.logLevel ? createLogger(spec.logLevel, process.stderr as never) : silentLogger;
-  const relay = await Relay.start(config, log);
+  const relay = await RelayClass.start(config, log);
   let inspector: Session | undefined;
   process.on("message", (m: { cmd: string; path?: string }) => {
     if (m.cmd === "profile-start") {

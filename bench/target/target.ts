@@ -62,6 +62,9 @@ export async function openTarget(flags: Flags): Promise<Target> {
     start: flags["user-start"],
     domain: flags.domain,
     password: flags.password,
+    preload: flags["relay-preload"] || undefined,
+    nodeFlags: flags["relay-node-flags"].split(" ").filter(Boolean),
+    dist: flags["relay-dist"] || undefined,
   });
   const host = child.host;
   // implicit TLS on 993/465-style ports unless asked otherwise
