@@ -10,8 +10,9 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type net from "node:net";
 import { afterEach, describe, test } from "node:test";
 import { SMTPServer } from "smtp-server";
+import { SmtpPool } from "../../src/delivery/outbound/smtp-channel.ts";
 import { selfSignedCertificate } from "../../src/tls/selfsigned.ts";
-import { fakeHttps, startQueue, type TestQueue, tableResolver } from "./outbound-harness.ts";
+import { ALICE, fakeHttps, MESSAGE, startQueue, type TestQueue, tableResolver } from "./outbound-harness.ts";
 
 const DOMAIN = "_peer.test";
 const dns = tableResolver({
@@ -35,8 +36,11 @@ async function until(check: () => boolean, what: string, ms = 20_000): Promise<v
   }
 }
 
-/** An SMTP receiver (STARTTLS, self-signed) that records the commands of each connection. */
-async function commandLog() {
+/**
+ * An SMTP receiver (STARTTLS, self-signed) that records the commands of each connection.
+ * With `together`, it answers no message before that many are waiting for their answer.
+ */
+async function commandLog(together = 1) {
   const { key, cert } = await selfSignedCertificate(["localhost"]);
   const byConnection = new Map<string, string[]>();
   const noop = () => {};
@@ -52,6 +56,7 @@ async function commandLog() {
     },
   };
   let messages = 0;
+  const waiting: Array<() => void> = [];
   const server = new SMTPServer({
     key,
     cert,
@@ -63,7 +68,8 @@ async function commandLog() {
       stream.resume();
       stream.on("end", () => {
         messages++;
-        callback();
+        waiting.push(callback);
+        if (waiting.length >= together) for (const done of waiting.splice(0)) done();
       });
     },
   });
@@ -77,6 +83,8 @@ async function commandLog() {
   return {
     port,
     byConnection,
+    /** Connections still open. */
+    open: () => sockets.filter((s) => !s.destroyed && !s.closed).length,
     /** Hangs up every connection, as a peer's idle timeout would. */
     hangUp: () => {
       for (const s of sockets.splice(0)) s.destroy();
@@ -125,7 +133,7 @@ describe("outbound queue: connections and schedule", () => {
     q = await startQueue({ outbound_allow_private: true, outbound_https_port: peer.port }, dns);
     // one job per message: separate submissions to the same domain
     for (let i = 0; i < WANT; i++) await q.send([rcpt(i)]);
-    await until(() => peak >= WANT, `${WANT} requests open at the peer (peak ${peak})`);
+    await until(() => peak >= WANT, `${WANT} requests open at the peer at once`);
     await q.queue.idle();
     assert.equal(await q.jobs(), 0, "all delivered");
   });
@@ -163,6 +171,27 @@ describe("outbound queue: connections and schedule", () => {
     assert.equal(peer.messages(), 3, "each delivered on its first attempt, none deferred");
     assert.equal(await q.jobs(), 0);
     assert.equal(q.failed.length, 0);
+  });
+
+  test("SMTP: closing the pool closes every pooled connection", async () => {
+    // four messages in DATA at the same time: four connections
+    const peer = await commandLog(4);
+    closers.push(peer.close);
+    const pool = new SmtpPool("_origin.test");
+    // a socket timeout far beyond the wait below: only close() can end them in time
+    const target = { name: "localhost", address: "127.0.0.1", port: peer.port, rejectUnauthorized: false };
+    const sent = await Promise.all(
+      [0, 1, 2, 3].map((i) =>
+        pool.send({ ...target, timeoutMs: 120_000 }, { mailFrom: ALICE, recipients: [rcpt(i)] }, MESSAGE),
+      ),
+    );
+    assert.deepEqual(
+      sent.map((r) => r.kind),
+      ["replies", "replies", "replies", "replies"],
+    );
+    assert.equal(peer.byConnection.size, 4, "four pooled connections");
+    pool.close();
+    await until(() => peer.open() === 0, "every connection closed");
   });
 
   test("a delivered job does not make the queue read its job list again", async () => {

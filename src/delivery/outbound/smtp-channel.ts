@@ -178,11 +178,12 @@ export class SmtpPool {
   }
 
   close(): void {
-    for (const list of this.idle.values())
-      for (const { conn, timer } of list) {
-        clearTimeout(timer);
-        conn.close();
-      }
+    // a copy: closing emits "end", whose listener takes the entry out of its list
+    const all = [...this.idle.values()].flat();
     this.idle.clear();
+    for (const { conn, timer } of all) {
+      clearTimeout(timer);
+      conn.close();
+    }
   }
 }
