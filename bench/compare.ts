@@ -20,7 +20,7 @@ import { writeJson } from "./report.ts";
 import { openTarget, RESULTS_DIR, type Target } from "./target/target.ts";
 
 const BASELINE = fileURLToPath(new URL("./baseline/", import.meta.url));
-const DEFAULT = ["latency", "throughput", "login", "memory", "deltachat"];
+const DEFAULT = ["latency", "throughput", "login", "greeting", "memory", "deltachat"];
 /** Processes of the classic stack whose memory is summed. */
 const BASELINE_PROCS = [
   "dovecot",
@@ -55,6 +55,7 @@ const METRICS: Record<string, Array<{ label: string; path: string; better: "lowe
     { label: "late notifications", path: "late", better: "lower" },
   ],
   memory: [
+    { label: "idle TLS IMAP sessions set up per second", path: "setupPerSec", better: "higher" },
     { label: "RSS KiB per idle session", path: "server.rssKiBPerSession", better: "lower" },
     { label: "PSS KiB per idle session", path: "server.pssKiBPerSession", better: "lower" },
     { label: "RSS after close vs start (%)", path: "server.rssAfterClosePct", better: "lower" },
@@ -62,6 +63,10 @@ const METRICS: Record<string, Array<{ label: string; path: string; better: "lowe
   login: [
     { label: "TLS connect + LOGIN p50 (ms)", path: "connectPlusLoginMs.p50", better: "lower" },
     { label: "TLS connect + LOGIN p99 (ms)", path: "connectPlusLoginMs.p99", better: "lower" },
+  ],
+  greeting: [
+    { label: "connect → 220 on submission p50 (ms)", path: "connectToGreetingMs.p50", better: "lower" },
+    { label: "connect → 220 on submission p99 (ms)", path: "connectToGreetingMs.p99", better: "lower" },
   ],
   deltachat: [
     { label: "Delta Chat ping-pong p50 (ms)", path: "pingPongMs.p50", better: "lower" },

@@ -66,6 +66,7 @@ export const OPTIONS = {
   cycles: n(1, "connect/close cycles in the memory scenario (RSS after each close)"),
   // --- (d) login ---
   logins: n(200, "sequential TLS connect + LOGIN"),
+  greetings: n(200, "sequential connects to the submission port until its 220"),
   "login-offset": n(12_000, "index of the first account used by the login scenario"),
   // --- (e) deltachat ---
   rounds: n(20, "ping-pong round trips"),

@@ -15,6 +15,7 @@ import { round1 } from "./load/stats.ts";
 import { formatTable, type Results, writeJson } from "./report.ts";
 import { deltachat } from "./scenarios/deltachat.ts";
 import { federation } from "./scenarios/federation.ts";
+import { greeting } from "./scenarios/greeting.ts";
 import { latency, type MeasureHooks } from "./scenarios/latency.ts";
 import { login } from "./scenarios/login.ts";
 import { memory } from "./scenarios/memory.ts";
@@ -26,6 +27,7 @@ export const SCENARIOS = [
   "throughput",
   "memory",
   "login",
+  "greeting",
   "deltachat",
   "federation",
   "federation-throughput",
@@ -35,7 +37,7 @@ export const SCENARIOS = [
   "dkim-sign",
   "startup",
 ];
-const ON_TARGET = new Set(["latency", "throughput", "memory", "login", "deltachat"]);
+const ON_TARGET = new Set(["latency", "throughput", "memory", "login", "greeting", "deltachat"]);
 /** Sub-benchmarks in their own files: name → [file, exported function]. */
 const SUB: Record<string, [string, string]> = {
   store: ["store.ts", "benchStore"],
@@ -102,6 +104,8 @@ export async function runScenario(
       });
     case "login":
       return login(target!, { count: flags.logins, offset: flags["login-offset"] });
+    case "greeting":
+      return greeting(target!, { count: flags.greetings });
     case "deltachat":
       return deltachat(target!, {
         rounds: flags.rounds,

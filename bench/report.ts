@@ -79,10 +79,16 @@ function rows(results: Results): Row[] {
         push(name, "TLS connect + LOGIN", formatSummary(get(r, "connectPlusLoginMs") as Summary));
         push(name, "TLS handshake", formatSummary(get(r, "tlsHandshakeMs") as Summary));
         break;
+      case "greeting": {
+        const g = get(r, "connectToGreetingMs") as Summary;
+        push(name, "connect → 220 on submission", formatSummary(g));
+        push(name, "p50 < 5 ms", g.p50, verdict(g.p50 !== undefined ? g.p50 < 5 : undefined));
+        break;
+      }
       case "deltachat": {
         const p = get(r, "pingPongMs") as Summary;
         push(name, "ping-pong A→B→A", formatSummary(p));
-        push(name, "median < 300 ms", p.p50, verdict(p.p50 !== undefined ? p.p50 < 300 : undefined));
+        push(name, "median < 200 ms", p.p50, verdict(p.p50 !== undefined ? p.p50 < 200 : undefined));
         push(
           name,
           `send ${get(r, "params.burst")}, receive ${get(r, "params.burst")}`,
