@@ -92,7 +92,9 @@ test("MX: refused connections do not give back a slot; after a burst of 2N exact
   const first = await burst(mxOpen, from, 2 * MX_N);
   for (const c of first) c.close();
   // the server notices the closes
-  await until("the MX slots given back", () => (r.relay.parts.smtp.mxLimiter.count(from) === 0 ? true : undefined));
+  await until("the MX slots given back", () =>
+    r.relay.parts.smtp.mxLimiter.count(from) === 0 ? true : undefined,
+  );
   const again = await burst(mxOpen, from, MX_N + 5);
   for (const c of again) c.close();
   assert.deepEqual(
