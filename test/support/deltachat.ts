@@ -231,6 +231,10 @@ export class DeltaChat {
     this.child.once("exit", (code, signal) => {
       if (!this.closing) console.error(`deltachat-rpc-server exited unexpectedly (${code ?? signal})`);
     });
+    // A request written while the server exits (close() under load: stopIo timed
+    // out, SIGTERM) fails with EPIPE on the pipe; the exit handler above reports
+    // an unexpected exit, and the request's caller sees no answer.
+    this.child.stdin?.on("error", () => {});
     this.client = new StdioDeltaChat(this.child.stdin, this.child.stdout, true);
     this.client.on("ALL", (accountId: number, event: DcEvent) =>
       this.accounts.get(accountId)?.onEvent(event),
